@@ -1,0 +1,255 @@
+// Package bench measures toppass's components and prints the figures side
+// by side, so that one run gives a comparison on the same inputs.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"runtime"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/label"
+	"github.com/toppass/toppass/sandbox"
+)
+
+// SandboxConfig is a sandbox benchmark: the same candidates labelled by the
+// wasm sandbox and by a native python3 subprocess harness.
+type SandboxConfig struct {
+	Problems   string
+	Candidates string
+	Limit      int // candidates, spread evenly over the problems; 0 = all
+	Workers    int // default: the number of CPUs
+	Python     string
+	Timeout    time.Duration
+	Progress   io.Writer
+}
+
+type side struct {
+	name    string
+	wall    time.Duration
+	lat     []time.Duration
+	passed  int
+	verdict []bool
+	cold    time.Duration
+	note    string
+}
+
+// Sandbox runs the benchmark and writes a table to w.
+func Sandbox(ctx context.Context, cfg SandboxConfig, w io.Writer) error {
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = sandbox.DefaultTimeout
+	}
+	probs, cands, err := load(cfg)
+	if err != nil {
+		return err
+	}
+	if len(cands) == 0 {
+		return fmt.Errorf("no function-style candidates in %s", cfg.Candidates)
+	}
+
+	// The wasm sandbox; cold start = compile (from the cache) + image.
+	coldStart := time.Now()
+	sb, err := sandbox.New(ctx, sandbox.Config{Timeout: cfg.Timeout})
+	if err != nil {
+		return err
+	}
+	defer sb.Close(context.Background())
+	wasmSide := &side{name: "wasm sandbox", cold: time.Since(coldStart),
+		note: fmt.Sprintf("image %.1f MiB, init %v", float64(sb.ImageSize())/(1<<20), sb.InitTime.Round(time.Millisecond))}
+	lb := &label.Labeler{SB: sb}
+	err = runSide(ctx, cfg, wasmSide, len(cands), func(i int) (bool, time.Duration, error) {
+		l, err := lb.Label(ctx, probs[cands[i].TaskID], cands[i])
+		if err != nil {
+			return false, 0, err
+		}
+		return l.Passed, time.Duration(l.DurationMS * float64(time.Millisecond)), nil
+	})
+	if err != nil {
+		return err
+	}
+	st := sb.Stats()
+
+	nativeSide := &side{name: "native python3"}
+	if _, err := exec.LookPath(cfg.Python); err != nil {
+		nativeSide = nil
+	} else {
+		t := time.Now()
+		if err := exec.CommandContext(ctx, cfg.Python, "-c", "pass").Run(); err != nil {
+			return fmt.Errorf("%s: %w", cfg.Python, err)
+		}
+		nativeSide.cold = time.Since(t)
+		nativeSide.note = "one subprocess per candidate"
+		err = runSide(ctx, cfg, nativeSide, len(cands), func(i int) (bool, time.Duration, error) {
+			r, err := label.Native(ctx, cfg.Python, label.Program(probs[cands[i].TaskID], cands[i]), cfg.Timeout)
+			if err != nil {
+				return false, 0, err
+			}
+			return r.Passed, r.Duration, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "sandbox benchmark: %d candidates of %d problems from %s, %d workers, %d CPUs, timeout %v\n\n",
+		len(cands), countTasks(cands), cfg.Candidates, cfg.Workers, runtime.NumCPU(), cfg.Timeout)
+	sides := []*side{wasmSide}
+	if nativeSide != nil {
+		sides = append(sides, nativeSide)
+	}
+	row := func(name string, f func(*side) string) {
+		fmt.Fprintf(tw, "%s\t", name)
+		for _, s := range sides {
+			fmt.Fprintf(tw, "%s\t", f(s))
+		}
+		fmt.Fprintln(tw)
+	}
+	row("", func(s *side) string { return s.name })
+	row("labels/s", func(s *side) string { return fmt.Sprintf("%.1f", float64(len(s.lat))/s.wall.Seconds()) })
+	row("wall", func(s *side) string { return s.wall.Round(time.Millisecond).String() })
+	row("p50 latency", func(s *side) string { return pct(s.lat, 50).String() })
+	row("p90 latency", func(s *side) string { return pct(s.lat, 90).String() })
+	row("p99 latency", func(s *side) string { return pct(s.lat, 99).String() })
+	row("cold start", func(s *side) string { return s.cold.Round(time.Millisecond).String() })
+	row("passed", func(s *side) string { return fmt.Sprint(s.passed) })
+	tw.Flush()
+	fmt.Fprintf(w, "\nwasm: %s; %d image restores, %d instances made\n", wasmSide.note, st.Restores, st.Instances)
+	if nativeSide != nil {
+		agree := 0
+		for i := range wasmSide.verdict {
+			if wasmSide.verdict[i] == nativeSide.verdict[i] {
+				agree++
+			}
+		}
+		ratio := nativeSide.wall.Seconds() / wasmSide.wall.Seconds()
+		fmt.Fprintf(w, "speed-up (labels/s, wasm / native): %.2fx\n", ratio)
+		fmt.Fprintf(w, "verdict agreement: %d/%d (%.2f%%)\n", agree, len(cands), 100*float64(agree)/float64(len(cands)))
+	} else {
+		fmt.Fprintf(w, "native: %s not found, skipped\n", cfg.Python)
+	}
+	return nil
+}
+
+func runSide(ctx context.Context, cfg SandboxConfig, s *side, n int, one func(int) (bool, time.Duration, error)) error {
+	s.lat = make([]time.Duration, n)
+	s.verdict = make([]bool, n)
+	var bar *progress.Bar
+	if cfg.Progress != nil {
+		bar = progress.New(cfg.Progress, s.name, int64(n), nil)
+	}
+	start := time.Now()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t := time.Now()
+				ok, _, err := one(i)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					continue
+				}
+				s.lat[i] = time.Since(t)
+				s.verdict[i] = ok
+				if bar != nil {
+					bar.Add(1)
+				}
+			}
+		}()
+	}
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+		}
+	}
+	close(next)
+	wg.Wait()
+	s.wall = time.Since(start)
+	if bar != nil {
+		bar.Done()
+	}
+	for _, v := range s.verdict {
+		if v {
+			s.passed++
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func pct(lat []time.Duration, p int) time.Duration {
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	i := min(len(s)-1, (len(s)*p+99)/100-1)
+	return s[max(i, 0)].Round(10 * time.Microsecond)
+}
+
+func countTasks(c []*dataset.Candidate) int {
+	m := map[string]bool{}
+	for _, x := range c {
+		m[x.TaskID] = true
+	}
+	return len(m)
+}
+
+// load reads the function-style candidates, taking at most Limit spread
+// evenly over the problems (the first ones of each).
+func load(cfg SandboxConfig) (map[string]*dataset.Problem, []*dataset.Candidate, error) {
+	fail := func(e *dataset.LineError) error { return e }
+	probs, _, err := dataset.ReadProblems(cfg.Problems, fail)
+	if err != nil {
+		return nil, nil, err
+	}
+	byTask := map[string][]*dataset.Candidate{}
+	var order []string
+	err = dataset.ReadCandidates(cfg.Candidates, func(c *dataset.Candidate) error {
+		p, ok := probs[c.TaskID]
+		if !ok || p.Kind() != dataset.KindFunction {
+			return nil
+		}
+		if _, seen := byTask[c.TaskID]; !seen {
+			order = append(order, c.TaskID)
+		}
+		byTask[c.TaskID] = append(byTask[c.TaskID], c)
+		return nil
+	}, fail)
+	if err != nil {
+		return nil, nil, err
+	}
+	per := 1 << 30
+	if cfg.Limit > 0 && len(order) > 0 {
+		per = max(1, (cfg.Limit+len(order)-1)/len(order))
+	}
+	var out []*dataset.Candidate
+	for _, t := range order {
+		cs := byTask[t]
+		out = append(out, cs[:min(per, len(cs))]...)
+	}
+	if cfg.Limit > 0 && len(out) > cfg.Limit {
+		out = out[:cfg.Limit]
+	}
+	return probs, out, nil
+}

@@ -1,0 +1,150 @@
+// Command toppass picks the candidate programs most likely to pass: it
+// labels candidates in a WebAssembly sandbox, and (in later commands)
+// ranks them. This file only wires flags to packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/toppass/toppass/bench"
+	"github.com/toppass/toppass/label"
+	"github.com/toppass/toppass/sandbox"
+	"github.com/toppass/toppass/wasm"
+)
+
+type cli struct {
+	Verbose bool `short:"v" help:"Log debug details."`
+
+	Label   labelCmd   `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
+	Bench   benchCmd   `cmd:"" help:"Measure toppass's components."`
+	Version versionCmd `cmd:"" help:"Print the version of the embedded CPython build."`
+}
+
+// ByteSize is a size such as 512MiB, 1GiB, 64M or a plain number of bytes.
+type ByteSize int64
+
+func (b *ByteSize) UnmarshalText(text []byte) error {
+	s := strings.TrimSpace(string(text))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("invalid size %q (examples: 512MiB, 1GiB, 1048576)", string(text))
+	}
+	*b = ByteSize(n * float64(mult))
+	return nil
+}
+
+type sandboxFlags struct {
+	Timeout time.Duration `default:"5s" help:"Wall-clock limit per candidate (per test case for stdin/stdout problems)."`
+	Memory  ByteSize      `default:"512MiB" help:"Memory limit per candidate."`
+	Output  ByteSize      `default:"1MiB" help:"Limit on stdout and stderr, each, per candidate."`
+}
+
+func (f sandboxFlags) config() sandbox.Config {
+	return sandbox.Config{Timeout: f.Timeout, MemoryLimit: int64(f.Memory), OutputLimit: int(f.Output)}
+}
+
+type labelCmd struct {
+	Problems   string `required:"" type:"existingfile" help:"Problems JSONL(.gz): HumanEval/LeetCode/MBPP (function + tests), APPS/CodeContests (stdin/stdout or fn_name)."`
+	Candidates string `required:"" type:"existingfile" help:"Candidates JSONL(.gz): task_id, index, and completion (continues the prompt) or solution (whole program)."`
+	Out        string `required:"" help:"Labels JSONL to append to; candidates already in it are skipped (resume)."`
+	Workers    int    `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	Plus       bool   `help:"Use HumanEval+ inputs (base_input + plus_input) where a problem has them."`
+	sandboxFlags
+}
+
+func (c *labelCmd) Run(ctx context.Context) error {
+	sum, err := label.Run(ctx, label.RunConfig{
+		Problems: c.Problems, Candidates: c.Candidates, Out: c.Out, Workers: c.Workers,
+		Sandbox: c.config(), Options: label.Options{Plus: c.Plus}, Progress: os.Stderr,
+	})
+	if sum != nil {
+		slog.Info(sum.String(), "out", c.Out)
+		if sum.Labelled > 0 {
+			fmt.Printf("%d labelled, %d passed (%.1f%%) -> %s\n", sum.Labelled, sum.Passed,
+				100*float64(sum.Passed)/float64(sum.Labelled), c.Out)
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted: labels so far are in " + c.Out + "; run the same command again to resume")
+	}
+	return err
+}
+
+type benchCmd struct {
+	Sandbox benchSandboxCmd `cmd:"" help:"Labels/s and latency of the wasm sandbox against a native python3 subprocess harness, on the same candidates."`
+}
+
+type benchSandboxCmd struct {
+	Problems   string        `help:"Problems JSONL (default: HumanEval in the shared data, else the shipped sample)."`
+	Candidates string        `help:"Candidates JSONL (default: CodeGen-16B HumanEval candidates in the shared data, else the sample)."`
+	Data       string        `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder."`
+	Limit      int           `default:"1640" help:"Candidates to run, spread over the problems (0: all)."`
+	Workers    int           `default:"0" help:"Concurrent runs on each side (0: one per CPU)."`
+	Python     string        `default:"python3" help:"The native interpreter."`
+	Timeout    time.Duration `default:"5s" help:"Per-candidate limit on both sides."`
+}
+
+func (c *benchSandboxCmd) Run(ctx context.Context) error {
+	if c.Problems == "" || c.Candidates == "" {
+		he := filepath.Join(c.Data, "humaneval")
+		if _, err := os.Stat(filepath.Join(he, "problems.jsonl")); err == nil {
+			c.Problems, c.Candidates = filepath.Join(he, "problems.jsonl"), filepath.Join(he, "codegen16b-t0.8-n100.jsonl")
+		} else {
+			c.Problems, c.Candidates = "testdata/sample/problems.jsonl", "testdata/sample/candidates.jsonl"
+		}
+	}
+	return bench.Sandbox(ctx, bench.SandboxConfig{
+		Problems: c.Problems, Candidates: c.Candidates, Limit: c.Limit, Workers: c.Workers,
+		Python: c.Python, Timeout: c.Timeout, Progress: os.Stderr,
+	}, os.Stdout)
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run() error {
+	fmt.Print("toppass; sandbox: ", wasm.Version())
+	return nil
+}
+
+func main() {
+	var c cli
+	kctx := kong.Parse(&c,
+		kong.Name("toppass"),
+		kong.Description("toppass picks the LLM-generated programs most likely to pass. Offline, sandboxed."),
+		kong.UsageOnError(),
+	)
+	level := slog.LevelInfo
+	if c.Verbose {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	if err := kctx.Run(); err != nil {
+		slog.Error(err.Error())
+		os.Exit(1)
+	}
+}

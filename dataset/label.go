@@ -1,0 +1,88 @@
+package dataset
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Label is the sandbox's verdict on one candidate.
+type Label struct {
+	TaskID string `json:"task_id"`
+	Index  int    `json:"index"`
+	Passed bool   `json:"passed"`
+	// Status: pass, fail, error, timeout, memory, output_limit.
+	Status string `json:"status"`
+	// ExecError: NameError, ValueError, EOFError, TypeError, IndexError,
+	// KeyError, Timeout, SyntaxError, FunctionNotFound, other ("" if none).
+	ExecError string `json:"exec_error"`
+	// IntentError: none_returned, empty, wrong_type, wrong_length,
+	// int_too_small, int_too_large, string_too_short, string_too_long,
+	// other ("" if none).
+	IntentError string `json:"intent_error"`
+	// ErrorLine is the 1-based line of the candidate's code where the error
+	// was raised, 0 if none.
+	ErrorLine  int     `json:"error_line"`
+	DurationMS float64 `json:"duration_ms"`
+
+	Exception string `json:"exception,omitempty"`
+	Message   string `json:"message,omitempty"`
+	LineText  string `json:"line_text,omitempty"`
+	TestsRun  int    `json:"tests_run,omitempty"`
+}
+
+// Key identifies the labelled candidate.
+func (l *Label) Key() Key { return Key{l.TaskID, l.Index} }
+
+// LabelStatuses are the values of Label.Status.
+var LabelStatuses = []string{"pass", "fail", "error", "timeout", "memory", "output_limit"}
+
+// ReadLabels reads a labels file. A torn last line (a run killed while
+// writing it) is not an error: its offset is returned as validEnd so that
+// a resumed run can cut it off; any other bad line goes to onErr.
+func ReadLabels(path string, onErr func(*LineError) error) (labels map[Key]*Label, validEnd int64, err error) {
+	labels = map[Key]*Label{}
+	f, err := os.Open(path)
+	if err != nil {
+		return labels, 0, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	line := 0
+	for off := 0; off < len(data); {
+		line++
+		end := off
+		for end < len(data) && data[end] != '\n' {
+			end++
+		}
+		raw := data[off:end]
+		if end == len(data) {
+			// No newline: the last write did not finish, unless the line
+			// parses completely.
+			var l Label
+			if json.Unmarshal(raw, &l) != nil || l.TaskID == "" {
+				return labels, int64(off), nil
+			}
+		}
+		if len(raw) > 0 {
+			var l Label
+			if err := json.Unmarshal(raw, &l); err != nil || l.TaskID == "" {
+				if err == nil {
+					err = errors.New("missing task_id")
+				}
+				if herr := onErr(&LineError{File: path, Line: line, Err: fmt.Errorf("invalid label: %w", err)}); herr != nil {
+					return nil, 0, herr
+				}
+			} else {
+				labels[l.Key()] = &l
+			}
+		}
+		off = end + 1
+	}
+	return labels, int64(len(data)), nil
+}

@@ -1,0 +1,233 @@
+// Package label turns a problem and a candidate into sandbox runs and the
+// runs into a Label: passed or not, and if not, how (CodeRanker's fault
+// classes and the failing line).
+//
+// The rules that make a label trustworthy live here and in the harness:
+// a candidate passes only when every test ran to its end; exiting early is
+// a failure; comparisons are type-aware, so a value built to equal anything
+// does not pass; and whatever a candidate does is a label, never an error of
+// the labeller.
+package label
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/sandbox"
+)
+
+// Options select which tests run.
+type Options struct {
+	// Plus uses HumanEval+ inputs (base_input and plus_input, expected
+	// outputs from the canonical solution) when a problem has them.
+	Plus bool
+}
+
+// Labeler labels candidates with a sandbox.
+type Labeler struct {
+	SB   *sandbox.Sandbox
+	Opts Options
+}
+
+// Label runs one candidate. The error is non-nil only when the sandbox
+// failed or ctx ended.
+func (lb *Labeler) Label(ctx context.Context, p *dataset.Problem, c *dataset.Candidate) (*dataset.Label, error) {
+	code, cont := c.Code()
+	l := &dataset.Label{TaskID: c.TaskID, Index: *c.Index}
+	prefix := ""
+	if cont {
+		prefix = p.Prompt
+	}
+	switch p.Kind() {
+	case dataset.KindStdio:
+		return l, lb.stdio(ctx, p, prefix+code, lines(prefix)+1, l)
+	case dataset.KindCall:
+		fn, ins, outs := p.CallTests()
+		req := &sandbox.Request{Mode: sandbox.ModeCall, Source: prefix + code, CandLine: lines(prefix) + 1,
+			Entry: callEntry(prefix+code, fn), Inputs: ins, Outputs: outs}
+		res, err := lb.SB.Run(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		fill(l, res)
+		return l, nil
+	default:
+		req := lb.functionRequest(p, prefix, code)
+		res, err := lb.SB.Run(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		fill(l, res)
+		return l, nil
+	}
+}
+
+// FunctionRequest builds the run for a function-style problem (exported for
+// benchmarks that time the sandbox alone).
+func (lb *Labeler) functionRequest(p *dataset.Problem, prefix, code string) *sandbox.Request {
+	req := &sandbox.Request{
+		Mode:     sandbox.ModeFunction,
+		Source:   prefix + code,
+		CandLine: lines(prefix) + 1,
+		Entry:    p.EntryPoint,
+		Setup:    p.TestSetupCode,
+	}
+	switch {
+	case lb.Opts.Plus && len(p.PlusInput) > 0:
+		req.Test, req.Check = plusTest(p), "check"
+	case len(p.TestList) > 0 && p.Test == "":
+		req.Test = strings.Join(p.TestList, "\n") + "\n"
+		if req.Entry == "" {
+			req.Entry = assertEntry(p.TestList)
+		}
+	default:
+		req.Test, req.Check = p.Test, "check"
+		if !strings.Contains(p.Test, "def check(") {
+			req.Check = ""
+		}
+	}
+	return req
+}
+
+// Program is what a native harness runs for a function-style problem: the
+// classic HumanEval program, prompt + completion + test + check(entry).
+func Program(p *dataset.Problem, c *dataset.Candidate) string {
+	code, cont := c.Code()
+	prefix := ""
+	if cont {
+		prefix = p.Prompt
+	}
+	prog := p.TestSetupCode + prefix + code + "\n\n" + p.Test + "\n"
+	if len(p.TestList) > 0 && p.Test == "" {
+		prog += strings.Join(p.TestList, "\n") + "\n"
+	} else if strings.Contains(p.Test, "def check(") {
+		prog += "check(" + p.EntryPoint + ")\n"
+	}
+	return prog
+}
+
+// fill copies a run's result into the label.
+func fill(l *dataset.Label, res *sandbox.Result) {
+	l.DurationMS = float64(res.Duration.Microseconds()) / 1000
+	l.Exception, l.Message, l.LineText, l.TestsRun = res.Exception, res.Message, res.LineText, res.TestsRun
+	l.ErrorLine = res.Line
+	switch res.Stop {
+	case sandbox.StopOK:
+		if res.Outcome == "pass" {
+			l.Passed, l.Status = true, "pass"
+			return
+		}
+		l.Status, l.IntentError = "fail", res.IntentError
+		if l.IntentError == "" {
+			l.IntentError = "other"
+		}
+	case sandbox.StopException:
+		l.Status, l.ExecError = "error", res.ExecError
+		if l.ExecError == "" {
+			l.ExecError = "other"
+		}
+	case sandbox.StopTimeout:
+		l.Status, l.ExecError, l.Exception = "timeout", "Timeout", "Timeout"
+		l.Message = "wall-clock limit reached"
+	case sandbox.StopMemory:
+		l.Status, l.ExecError = "memory", "other"
+		if l.Exception == "" {
+			l.Exception, l.Message = "MemoryError", "memory limit reached"
+		}
+	case sandbox.StopOutputLimit:
+		l.Status, l.ExecError, l.Exception = "output_limit", "other", "OutputLimit"
+		l.Message = "output limit reached"
+	case sandbox.StopExit:
+		l.Status, l.ExecError, l.Exception = "error", "other", "SystemExit"
+		l.Message = fmt.Sprintf("process exited with code %d before the tests finished", res.ExitCode)
+	default:
+		l.Status, l.ExecError, l.Exception = "error", "other", "Trap"
+		if l.Message == "" {
+			l.Message = "the interpreter trapped"
+		}
+	}
+}
+
+func lines(s string) int { return strings.Count(s, "\n") }
+
+// plusTest writes a check(candidate) that compares the candidate with the
+// canonical solution on HumanEval+'s base and plus inputs, with the
+// dataset's float tolerance.
+func plusTest(p *dataset.Problem) string {
+	var inputs []json.RawMessage
+	for _, raw := range []json.RawMessage{p.BaseInput, p.PlusInput} {
+		var list []json.RawMessage
+		if len(raw) > 0 && json.Unmarshal(raw, &list) == nil {
+			inputs = append(inputs, list...)
+		}
+	}
+	all, _ := json.Marshal(inputs)
+	ref := p.Prompt + p.CanonicalSolution
+	lit := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	return fmt.Sprintf(`import json as _json, copy as _copy
+
+_REF = %s
+_INPUTS = _json.loads(%s)
+_ATOL = %v
+
+
+def _close(got, want):
+    if isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
+        atol = _ATOL if _ATOL else 1e-6
+        return abs(got - want) <= atol + 1e-7 * abs(want)
+    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)) and type(got) is type(want):
+        return len(got) == len(want) and all(_close(g, w) for g, w in zip(got, want))
+    return got == want
+
+
+def check(candidate):
+    ns = {}
+    exec(_REF, ns)
+    ref = ns[%s]
+    for args in _INPUTS:
+        want = ref(*_copy.deepcopy(args))
+        got = candidate(*_copy.deepcopy(args))
+        if got != want:
+            assert _close(got, want) == True, (got, want)
+`, lit(ref), lit(string(all)), p.Atol, lit(p.EntryPoint))
+}
+
+// assertEntry guesses the function an assert list tests: the first name
+// called in the first assert.
+func assertEntry(tests []string) string {
+	for _, t := range tests {
+		t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "assert"))
+		t = strings.TrimLeft(t, " (")
+		if i := strings.IndexByte(t, '('); i > 0 {
+			name := strings.TrimSpace(t[:i])
+			if isIdent(name) && name != "set" && name != "sorted" && name != "math" {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// callEntry picks "fn" or "Solution().fn" for APPS call-based problems.
+func callEntry(code, fn string) string {
+	if strings.Contains(code, "class Solution") && !strings.Contains(code, "\ndef "+fn+"(") && !strings.HasPrefix(code, "def "+fn+"(") {
+		return "Solution()." + fn
+	}
+	return fn
+}
+
+// DefaultTimeout is the per-candidate limit used when none is given.
+const DefaultTimeout = sandbox.DefaultTimeout
+

@@ -1,0 +1,245 @@
+package label
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/sandbox"
+)
+
+// RunConfig is a labelling job: every candidate of Candidates, judged
+// against its problem in Problems, appended to Out.
+type RunConfig struct {
+	Problems   string
+	Candidates string
+	Out        string
+	Workers    int // default: the number of CPUs
+	Sandbox    sandbox.Config
+	Options    Options
+	Progress   io.Writer // where the progress bar goes; nil for none
+}
+
+// Summary describes a finished job.
+type Summary struct {
+	Labelled    int            // labelled in this run
+	Resumed     int            // already in Out, skipped
+	InputErrors int            // bad input lines (reported with file:line)
+	Passed      int            // of Labelled
+	Status      map[string]int // of Labelled
+	Elapsed     time.Duration
+}
+
+func (s *Summary) String() string {
+	keys := make([]string, 0, len(s.Status))
+	for k := range s.Status {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, s.Status[k]))
+	}
+	rate := float64(s.Labelled) / max(s.Elapsed.Seconds(), 1e-9)
+	return fmt.Sprintf("labelled %d (%s) in %.1fs, %.1f/s; %d already done; %d bad input lines",
+		s.Labelled, strings.Join(parts, " "), s.Elapsed.Seconds(), rate, s.Resumed, s.InputErrors)
+}
+
+// ErrInput reports that some input lines were bad (each was logged).
+var ErrInput = errors.New("some input lines were invalid")
+
+// Run labels the candidates. Labels already in Out are kept and their
+// candidates skipped, so a killed job resumes where it stopped; each label
+// is appended with a single write, so a kill loses at most that line (a torn
+// last line is cut off on resume). Bad input lines are logged with
+// file:line and skipped; Run then returns ErrInput after finishing the rest.
+func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
+	start := time.Now()
+	sum := &Summary{Status: map[string]int{}}
+	onErr := func(e *dataset.LineError) error {
+		sum.InputErrors++
+		slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
+		return nil
+	}
+	probs, _, err := dataset.ReadProblems(cfg.Problems, onErr)
+	if err != nil {
+		return nil, fmt.Errorf("problems: %w", err)
+	}
+	done, err := prepareOut(cfg.Out, onErr)
+	if err != nil {
+		return nil, err
+	}
+	var todo []*dataset.Candidate
+	err = dataset.ReadCandidates(cfg.Candidates, func(c *dataset.Candidate) error {
+		if _, ok := probs[c.TaskID]; !ok {
+			return fmt.Errorf("unknown task_id %q (not in %s)", c.TaskID, cfg.Problems)
+		}
+		if _, ok := done[c.Key()]; ok {
+			sum.Resumed++
+			return nil
+		}
+		todo = append(todo, c)
+		return nil
+	}, onErr)
+	if err != nil {
+		return nil, fmt.Errorf("candidates: %w", err)
+	}
+	if len(todo) == 0 {
+		sum.Elapsed = time.Since(start)
+		return sum, inputErr(sum)
+	}
+
+	sb, err := sandbox.New(ctx, cfg.Sandbox)
+	if err != nil {
+		return nil, err
+	}
+	defer sb.Close(context.Background())
+	slog.Debug("sandbox ready", "init", sb.InitTime, "image_bytes", sb.ImageSize())
+
+	out, err := os.OpenFile(cfg.Out, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	var passed atomic.Int64
+	var bar *progress.Bar
+	if cfg.Progress != nil {
+		bar = progress.New(cfg.Progress, "label", int64(len(todo)), func() string {
+			return fmt.Sprintf("passed %d", passed.Load())
+		})
+	}
+	lb := &Labeler{SB: sb, Opts: cfg.Options}
+	jobs := make(chan *dataset.Candidate)
+	results := make(chan *dataset.Label, workers)
+	errc := make(chan error, workers+1)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				l, err := lb.Label(ctx, probs[c.TaskID], c)
+				if err != nil {
+					errc <- err
+					return
+				}
+				results <- l
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, c := range todo {
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	var writeErr error
+	for l := range results {
+		if writeErr != nil {
+			continue
+		}
+		b, _ := json.Marshal(l)
+		if _, err := out.Write(append(b, '\n')); err != nil {
+			writeErr = err
+			continue
+		}
+		sum.Labelled++
+		sum.Status[l.Status]++
+		if l.Passed {
+			sum.Passed++
+			passed.Add(1)
+		}
+		if bar != nil {
+			bar.Add(1)
+		}
+	}
+	if bar != nil {
+		bar.Done()
+	}
+	sum.Elapsed = time.Since(start)
+	select {
+	case err := <-errc:
+		if ctx.Err() != nil {
+			return sum, ctx.Err()
+		}
+		return sum, err
+	default:
+	}
+	if writeErr != nil {
+		return sum, writeErr
+	}
+	if ctx.Err() != nil {
+		return sum, ctx.Err()
+	}
+	return sum, inputErr(sum)
+}
+
+func inputErr(s *Summary) error {
+	if s.InputErrors > 0 {
+		return fmt.Errorf("%w (%d)", ErrInput, s.InputErrors)
+	}
+	return nil
+}
+
+// prepareOut reads the labels already in path, cuts off a torn last line
+// and makes sure the file ends with a newline.
+func prepareOut(path string, onErr func(*dataset.LineError) error) (map[dataset.Key]*dataset.Label, error) {
+	labels, end, err := dataset.ReadLabels(path, onErr)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[dataset.Key]*dataset.Label{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if end < st.Size() {
+		slog.Warn("cutting a torn last line (an earlier run was killed while writing it)", "file", path, "bytes", st.Size()-end)
+		if err := os.Truncate(path, end); err != nil {
+			return nil, err
+		}
+	}
+	if end > 0 {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, end-1); err != nil {
+			return nil, err
+		}
+		if last[0] != '\n' {
+			if _, err := f.WriteAt([]byte{'\n'}, end); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return labels, nil
+}
