@@ -19,6 +19,15 @@
 # Reply (JSON): outcome pass|fail|error|memory, exception, message, exec_error,
 # intent_error, line (1-based within the completion, 0 if none), line_text.
 
+# Builtins the harness uses, bound here so that a candidate that replaces
+# builtins.isinstance, builtins.AssertionError and the like cannot change
+# how its own run is judged.
+from builtins import (  # noqa: A004
+    AssertionError, AttributeError, BaseException, Exception, MemoryError,
+    RuntimeError, SyntaxError, SystemExit, all, bool, compile, dict, exec,
+    float, frozenset, getattr, hasattr, id, int, isinstance, len, list,
+    object, repr, set, str, tuple, type, zip,
+)
 import ast as _ast
 import builtins as _builtins
 import gc as _gc
@@ -298,8 +307,6 @@ def _run(req, st, out):
         ln = (e.lineno or 0) - st.cand_line + 1
         out["line"] = ln if ln > 0 else 0
         return
-    ns["__tp_eq"] = lambda a, b, line, side: _record(a, b, line, side, st)
-    ns["__tp_truth"] = lambda x, line: _truth(x, st)
     _exec_in_main(code, ns)
     if mode == "script":
         out["outcome"] = "pass"
@@ -332,6 +339,9 @@ def _run(req, st, out):
     tcode = _compile_test(test, names)
     tns = dict(ns)
     tns[base] = wrapped
+    # Set after the candidate's code ran, so that it cannot define them.
+    tns["__tp_eq"] = lambda a, b, line, side: _record(a, b, line, side, st)
+    tns["__tp_truth"] = lambda x, line: _truth(x, st)
     exec(tcode, tns)
     check = req.get("check", "check")
     if check:
@@ -434,5 +444,21 @@ def _settle():
     _sys.stderr.flush()
 
 
+class _Quitter:
+    """exit() and quit(), which the site module would add: programs call
+    them to end themselves (raising SystemExit, as in CPython)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Use %s() or Ctrl-D (i.e. EOF) to exit" % self.name
+
+    def __call__(self, code=None):
+        raise SystemExit(code)
+
+
+_builtins.exit = _Quitter("exit")
+_builtins.quit = _Quitter("quit")
 _sys.setrecursionlimit(1000)
 _settle()

@@ -37,6 +37,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -312,6 +313,9 @@ func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, 
 		mc = mc.WithStartFunctions("_initialize")
 	} else {
 		mc = mc.WithStartFunctions()
+	}
+	if a := memoryAllocator(); a != nil {
+		ctx = experimental.WithMemoryAllocator(ctx, a)
 	}
 	mod, err := s.rt.InstantiateModule(ctx, s.compiled, mc)
 	if err != nil {
