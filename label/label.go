@@ -230,4 +230,3 @@ func callEntry(code, fn string) string {
 
 // DefaultTimeout is the per-candidate limit used when none is given.
 const DefaultTimeout = sandbox.DefaultTimeout
-

@@ -562,4 +562,3 @@ func (r *seededRand) reset() {
 }
 
 func (r *seededRand) Read(p []byte) (int, error) { return r.c.Read(p) }
-

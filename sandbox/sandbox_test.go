@@ -70,16 +70,16 @@ func TestErrorLine(t *testing.T) {
 func TestExecErrorClasses(t *testing.T) {
 	sb := testSandbox(t)
 	cases := map[string]string{
-		"def f(x):\n    return nope\n":                    "NameError",
-		"def f(x):\n    return int('x')\n":                "ValueError",
-		"def f(x):\n    return input()\n":                 "EOFError",
-		"def f(x):\n    return x + 'a'\n":                 "TypeError",
-		"def f(x):\n    return [][x]\n":                   "IndexError",
-		"def f(x):\n    return {}[x]\n":                   "KeyError",
-		"def f(x)\n    return x\n":                        "SyntaxError",
-		"def f(x):\n  return x\n   return 2\n":           "SyntaxError",
-		"def g(x):\n    return x\n":                       "FunctionNotFound",
-		"def f(x):\n    return 1 / 0\n":                   "other",
+		"def f(x):\n    return nope\n":                                     "NameError",
+		"def f(x):\n    return int('x')\n":                                 "ValueError",
+		"def f(x):\n    return input()\n":                                  "EOFError",
+		"def f(x):\n    return x + 'a'\n":                                  "TypeError",
+		"def f(x):\n    return [][x]\n":                                    "IndexError",
+		"def f(x):\n    return {}[x]\n":                                    "KeyError",
+		"def f(x)\n    return x\n":                                         "SyntaxError",
+		"def f(x):\n  return x\n   return 2\n":                             "SyntaxError",
+		"def g(x):\n    return x\n":                                        "FunctionNotFound",
+		"def f(x):\n    return 1 / 0\n":                                    "other",
 		"def f(x):\n    def g(n):\n        return g(n)\n    return g(x)\n": "other",
 	}
 	for src, want := range cases {
