@@ -35,11 +35,12 @@ type RunConfig struct {
 
 // Summary describes a finished job.
 type Summary struct {
-	Labelled    int            // labelled in this run
-	Resumed     int            // already in Out, skipped
-	InputErrors int            // bad input lines (reported with file:line)
-	Passed      int            // of Labelled
-	Status      map[string]int // of Labelled
+	Labelled    int                  // labelled in this run
+	Resumed     int                  // already in Out, skipped
+	InputErrors int                  // bad input lines (reported with file:line)
+	Errors      []*dataset.LineError // the first 100 of them
+	Passed      int                  // of Labelled
+	Status      map[string]int       // of Labelled
 	Elapsed     time.Duration
 }
 
@@ -71,6 +72,9 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	sum := &Summary{Status: map[string]int{}}
 	onErr := func(e *dataset.LineError) error {
 		sum.InputErrors++
+		if len(sum.Errors) < 100 {
+			sum.Errors = append(sum.Errors, e)
+		}
 		slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
 		return nil
 	}

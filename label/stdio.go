@@ -81,6 +81,8 @@ func CompareOutput(got, want string) (bool, string) {
 		gi, gerr := strconv.ParseFloat(g[i], 64)
 		wi, werr := strconv.ParseFloat(w[i], 64)
 		switch {
+		case gerr == nil && werr == nil && gi == wi:
+			return false, "wrong_type" // same number, other format (1.0 for 1)
 		case gerr == nil && werr == nil && gi < wi:
 			return false, "int_too_small"
 		case gerr == nil && werr == nil && gi > wi:

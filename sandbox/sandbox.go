@@ -388,13 +388,17 @@ func (inst *instance) openFDs(ctx context.Context) (uint32, error) {
 	return uint32(res[0]), nil
 }
 
+// sleep serves the program's sleeps (time.sleep, poll_oneoff clocks). A
+// sleep that would outlast the run's deadline sleeps until the deadline and
+// ends the run there as a timeout, without racing the context watcher.
 func (inst *instance) sleep(ns int64) {
 	d := time.Duration(ns)
 	if dl := inst.deadline.Load(); dl != 0 {
-		// Never sleep past the run's deadline: wake up then, and the
-		// closed context stops the program.
-		if left := time.Until(time.Unix(0, dl)) + time.Millisecond; d > left {
-			d = left
+		if left := time.Until(time.Unix(0, dl)); d >= left {
+			if left > 0 {
+				time.Sleep(left)
+			}
+			panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 		}
 	}
 	if d > 0 {
@@ -440,6 +444,11 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	switch {
 	case res.Truncated:
 		res.Stop = StopOutputLimit
+	case callErr == nil && runCtx.Err() != nil && ctx.Err() == nil:
+		// It returned, but only after the deadline (the watcher had not
+		// stopped it yet): it did not finish within the limit.
+		res.Stop = StopTimeout
+		return res, false, nil
 	case callErr == nil:
 		if err := inst.readReply(out[0], res); err != nil {
 			res.Stop, res.Message = StopTrap, err.Error()
