@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -80,15 +81,16 @@ func Sandbox(ctx context.Context, cfg SandboxConfig, w io.Writer) error {
 	st := sb.Stats()
 
 	nativeSide := &side{name: "native python3"}
-	if _, err := exec.LookPath(cfg.Python); err != nil {
+	if python, err := realPython(ctx, cfg.Python); err != nil {
 		nativeSide = nil
 	} else {
+		cfg.Python = python
 		t := time.Now()
 		if err := exec.CommandContext(ctx, cfg.Python, "-c", "pass").Run(); err != nil {
 			return fmt.Errorf("%s: %w", cfg.Python, err)
 		}
 		nativeSide.cold = time.Since(t)
-		nativeSide.note = "one subprocess per candidate"
+		nativeSide.note = "one subprocess per candidate: " + python
 		err = runSide(ctx, cfg, nativeSide, len(cands), func(i int) (bool, time.Duration, error) {
 			r, err := label.Native(ctx, cfg.Python, label.Program(probs[cands[i].TaskID], cands[i]), cfg.Timeout)
 			if err != nil {
@@ -123,6 +125,23 @@ func Sandbox(ctx context.Context, cfg SandboxConfig, w io.Writer) error {
 	row("p99 latency", func(s *side) string { return pct(s.lat, 99).String() })
 	row("cold start", func(s *side) string { return s.cold.Round(time.Millisecond).String() })
 	row("passed", func(s *side) string { return fmt.Sprint(s.passed) })
+	row("timeouts", func(s *side) string {
+		n, _ := s.timeouts(cfg.Timeout)
+		return fmt.Sprint(n)
+	})
+	row("worker time in timeouts", func(s *side) string {
+		_, d := s.timeouts(cfg.Timeout)
+		return d.Round(time.Millisecond).String()
+	})
+	row("labels/s without timeouts", func(s *side) string {
+		n, d := s.timeouts(cfg.Timeout)
+		var busy time.Duration
+		for _, l := range s.lat {
+			busy += l
+		}
+		busy -= d
+		return fmt.Sprintf("%.1f", float64(len(s.lat)-n)/(busy.Seconds()/float64(cfg.Workers)))
+	})
 	tw.Flush()
 	fmt.Fprintf(w, "\nwasm: %s; %d image restores, %d instances made\n", wasmSide.note, st.Restores, st.Instances)
 	if nativeSide != nil {
@@ -133,7 +152,12 @@ func Sandbox(ctx context.Context, cfg SandboxConfig, w io.Writer) error {
 			}
 		}
 		ratio := nativeSide.wall.Seconds() / wasmSide.wall.Seconds()
-		fmt.Fprintf(w, "speed-up (labels/s, wasm / native): %.2fx\n", ratio)
+		fmt.Fprintf(w, "native: %s\n", nativeSide.note)
+		fmt.Fprintf(w, "speed-up (labels/s, wasm / native): %.2fx overall", ratio)
+		if n, _ := wasmSide.timeouts(cfg.Timeout); n > 0 {
+			fmt.Fprintf(w, " (a timeout costs the full %v of wall time on either side)", cfg.Timeout)
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintf(w, "verdict agreement: %d/%d (%.2f%%)\n", agree, len(cands), 100*float64(agree)/float64(len(cands)))
 	} else {
 		fmt.Fprintf(w, "native: %s not found, skipped\n", cfg.Python)
@@ -197,6 +221,18 @@ func runSide(ctx context.Context, cfg SandboxConfig, s *side, n int, one func(in
 	return ctx.Err()
 }
 
+// timeouts counts the runs that reached the time limit and their time.
+func (s *side) timeouts(limit time.Duration) (int, time.Duration) {
+	n, d := 0, time.Duration(0)
+	for _, l := range s.lat {
+		if l >= limit {
+			n++
+			d += l
+		}
+	}
+	return n, d
+}
+
 func pct(lat []time.Duration, p int) time.Duration {
 	s := slices.Clone(lat)
 	slices.Sort(s)
@@ -252,4 +288,21 @@ func load(cfg SandboxConfig) (map[string]*dataset.Problem, []*dataset.Candidate,
 		out = out[:cfg.Limit]
 	}
 	return probs, out, nil
+}
+
+// realPython resolves an interpreter to its executable: launchers such as
+// pyenv's shims are shell scripts that would add tens of milliseconds to
+// every native run and make the comparison unfair.
+func realPython(ctx context.Context, python string) (string, error) {
+	if _, err := exec.LookPath(python); err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, python, "-c", "import sys; print(sys.executable)").Output()
+	if err != nil {
+		return "", err
+	}
+	if p := strings.TrimSpace(string(out)); p != "" {
+		return p, nil
+	}
+	return python, nil
 }

@@ -11,7 +11,6 @@ package label
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -30,6 +29,8 @@ type Options struct {
 type Labeler struct {
 	SB   *sandbox.Sandbox
 	Opts Options
+
+	plus plusCache
 }
 
 // Label runs one candidate. The error is non-nil only when the sandbox
@@ -55,7 +56,10 @@ func (lb *Labeler) Label(ctx context.Context, p *dataset.Problem, c *dataset.Can
 		fill(l, res)
 		return l, nil
 	default:
-		req := lb.functionRequest(p, prefix, code)
+		req, err := lb.functionRequest(ctx, p, prefix, code)
+		if err != nil {
+			return nil, err
+		}
 		res, err := lb.SB.Run(ctx, req)
 		if err != nil {
 			return nil, err
@@ -65,9 +69,8 @@ func (lb *Labeler) Label(ctx context.Context, p *dataset.Problem, c *dataset.Can
 	}
 }
 
-// FunctionRequest builds the run for a function-style problem (exported for
-// benchmarks that time the sandbox alone).
-func (lb *Labeler) functionRequest(p *dataset.Problem, prefix, code string) *sandbox.Request {
+// functionRequest builds the run for a function-style problem.
+func (lb *Labeler) functionRequest(ctx context.Context, p *dataset.Problem, prefix, code string) (*sandbox.Request, error) {
 	req := &sandbox.Request{
 		Mode:     sandbox.ModeFunction,
 		Source:   prefix + code,
@@ -77,7 +80,11 @@ func (lb *Labeler) functionRequest(p *dataset.Problem, prefix, code string) *san
 	}
 	switch {
 	case lb.Opts.Plus && len(p.PlusInput) > 0:
-		req.Test, req.Check = plusTest(p), "check"
+		test, err := lb.plusTest(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		req.Test, req.Check = test, "check"
 	case len(p.TestList) > 0 && p.Test == "":
 		req.Test = strings.Join(p.TestList, "\n") + "\n"
 		if req.Entry == "" {
@@ -89,7 +96,7 @@ func (lb *Labeler) functionRequest(p *dataset.Problem, prefix, code string) *san
 			req.Check = ""
 		}
 	}
-	return req
+	return req, nil
 }
 
 // Program is what a native harness runs for a function-style problem: the
@@ -152,48 +159,6 @@ func fill(l *dataset.Label, res *sandbox.Result) {
 }
 
 func lines(s string) int { return strings.Count(s, "\n") }
-
-// plusTest writes a check(candidate) that compares the candidate with the
-// canonical solution on HumanEval+'s base and plus inputs, with the
-// dataset's float tolerance.
-func plusTest(p *dataset.Problem) string {
-	var inputs []json.RawMessage
-	for _, raw := range []json.RawMessage{p.BaseInput, p.PlusInput} {
-		var list []json.RawMessage
-		if len(raw) > 0 && json.Unmarshal(raw, &list) == nil {
-			inputs = append(inputs, list...)
-		}
-	}
-	all, _ := json.Marshal(inputs)
-	ref := p.Prompt + p.CanonicalSolution
-	lit := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	return fmt.Sprintf(`import json as _json, copy as _copy
-
-_REF = %s
-_INPUTS = _json.loads(%s)
-_ATOL = %v
-
-
-def _close(got, want):
-    if isinstance(want, float) and isinstance(got, (int, float)) and not isinstance(got, bool):
-        atol = _ATOL if _ATOL else 1e-6
-        return abs(got - want) <= atol + 1e-7 * abs(want)
-    if isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)) and type(got) is type(want):
-        return len(got) == len(want) and all(_close(g, w) for g, w in zip(got, want))
-    return got == want
-
-
-def check(candidate):
-    ns = {}
-    exec(_REF, ns)
-    ref = ns[%s]
-    for args in _INPUTS:
-        want = ref(*_copy.deepcopy(args))
-        got = candidate(*_copy.deepcopy(args))
-        if got != want:
-            assert _close(got, want) == True, (got, want)
-`, lit(ref), lit(string(all)), p.Atol, lit(p.EntryPoint))
-}
 
 // assertEntry guesses the function an assert list tests: the first name
 // called in the first assert.

@@ -274,6 +274,18 @@ def _tb_last_file(tb):
     return f
 
 
+def _safe_repr(v, n=200):
+    """repr for messages: short, and never an error (huge ints, hostile
+    __repr__)."""
+    try:
+        if type(v) is int and v.bit_length() > 4000:
+            return "<int of %d bits>" % v.bit_length()
+        r = repr(v)
+    except BaseException:  # noqa: B036
+        return "<%s>" % type(v).__name__
+    return r if len(r) <= n else r[:n] + "..."
+
+
 def _normalize(v):
     if isinstance(v, tuple):
         return [_normalize(x) for x in v]
@@ -386,7 +398,7 @@ def run(raw):
             last = st.last_cmp
             out["intent_error"] = _intent(last[1], last[2]) if last else "other"
             if last:
-                out["message"] = ("expected %.200r, got %.200r" % (last[2], last[1]))
+                out["message"] = "expected %s, got %s" % (_safe_repr(last[2]), _safe_repr(last[1]))
         else:
             out.update(outcome="error", exception="AssertionError", exec_error="other",
                        message=str(e)[:500], line=_failing_line(tb, st))
@@ -458,6 +470,13 @@ class _Quitter:
         raise SystemExit(code)
 
 
+def _help(*args, **kwargs):
+    """help(), which the site module would add (pydoc, plain pager)."""
+    import pydoc
+    return pydoc.help(*args, **kwargs)
+
+
+_builtins.help = _help
 _builtins.exit = _Quitter("exit")
 _builtins.quit = _Quitter("quit")
 _sys.setrecursionlimit(1000)

@@ -43,6 +43,8 @@ type Request struct {
 	Stdin []byte `json:"-"`
 	// Timeout overrides Config.Timeout for this run when positive.
 	Timeout time.Duration `json:"-"`
+	// OutputLimit overrides Config.OutputLimit for this run when positive.
+	OutputLimit int `json:"-"`
 }
 
 // Stop is why a run ended.

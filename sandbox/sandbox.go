@@ -71,6 +71,10 @@ type Config struct {
 	// Seed seeds the random source the program sees (os.urandom); every run
 	// starts from the same seed, so labels are reproducible.
 	Seed uint64
+
+	// noInterrupt turns off wazero's close-on-context-done checks: runs can
+	// then not be stopped. Only for measuring what the checks cost.
+	noInterrupt bool
 }
 
 func (c Config) withDefaults() Config {
@@ -132,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		return nil, err
 	}
 	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(true).
+		WithCloseOnContextDone(!cfg.noInterrupt).
 		WithMemoryLimitPages(uint32(min(cfg.MemoryLimit/pageSize, 65536)))
 	if cache := compilationCache(cfg.CacheDir); cache != nil {
 		rc = rc.WithCompilationCache(cache)
@@ -416,6 +420,11 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	inst.fresh = false
 	inst.stdout.reset()
 	inst.stderr.reset()
+	if req.OutputLimit > 0 {
+		inst.stdout.limit, inst.stderr.limit = req.OutputLimit, req.OutputLimit
+	} else {
+		inst.stdout.limit, inst.stderr.limit = s.cfg.OutputLimit, s.cfg.OutputLimit
+	}
 	inst.stdin.Reset(req.Stdin)
 	inst.rng.reset()
 

@@ -85,6 +85,15 @@ __attribute__((export_name("toppass_init"))) int toppass_init(const char *src, s
     if (PyImport_AppendInittab("_toppass_host", host_init) != 0) {
         return fail("inittab");
     }
+    /* UTF-8 mode: stdio and file names are UTF-8, as on a usual Linux
+     * host, whatever the (absent) locale says. */
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus pst = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(pst)) {
+        return fail("preinitialize");
+    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;

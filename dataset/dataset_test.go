@@ -1,0 +1,145 @@
+package dataset
+
+import (
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if strings.HasSuffix(name, ".gz") {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := gzip.NewWriter(f)
+		zw.Write([]byte(content))
+		zw.Close()
+		f.Close()
+		return p
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func collect(errs *[]string) func(*LineError) error {
+	return func(e *LineError) error { *errs = append(*errs, e.Error()); return nil }
+}
+
+func TestReadProblemsKindsAndErrors(t *testing.T) {
+	p := write(t, "p.jsonl.gz", `{"task_id": "a", "prompt": "def f():\n", "entry_point": "f", "test": "def check(candidate):\n    pass\n"}
+{"task_id": "b", "test_list": ["assert g(1) == 1"]}
+{"task_id": "c", "input_output": "{\"inputs\": [\"1\\n\"], \"outputs\": [\"2\\n\"]}"}
+{"task_id": "d", "input_output": {"fn_name": "h", "inputs": [[1]], "outputs": [2]}}
+{"task_id": "e", "public_tests": {"input": ["x"], "output": ["y"]}, "private_tests": {"input": ["z"], "output": ["w"]}}
+{"task_id": "a", "test": "assert True"}
+{"prompt": "no id"}
+{"task_id": "f"}
+{"task_id": "g", "input_output": {"inputs": [1, 2], "outputs": [1]}}
+not json
+`)
+	var errs []string
+	probs, order, err := ReadProblems(p, collect(&errs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "a,b,c,d,e" {
+		t.Fatalf("order %v", order)
+	}
+	kinds := map[string]Kind{"a": KindFunction, "b": KindFunction, "c": KindStdio, "d": KindCall, "e": KindStdio}
+	for id, k := range kinds {
+		if probs[id].Kind() != k {
+			t.Errorf("%s: kind %s, want %s", id, probs[id].Kind(), k)
+		}
+	}
+	if got := probs["e"].StdioTests(); len(got) != 2 || got[1].Input != "z" {
+		t.Errorf("e tests %+v", got)
+	}
+	if got := probs["c"].StdioTests(); len(got) != 1 || got[0].Output != "2\n" {
+		t.Errorf("c tests %+v", got)
+	}
+	want := []string{"p.jsonl.gz:6: duplicate task_id", "p.jsonl.gz:7: missing task_id", "p.jsonl.gz:8: no tests",
+		"p.jsonl.gz:9: input_output: 2 inputs but 1 outputs", "p.jsonl.gz:10: invalid JSON"}
+	if len(errs) != len(want) {
+		t.Fatalf("errors %q", errs)
+	}
+	for i, w := range want {
+		if !strings.Contains(errs[i], w) {
+			t.Errorf("error %d = %q, want it to contain %q", i, errs[i], w)
+		}
+	}
+}
+
+func TestReadCandidatesIndexes(t *testing.T) {
+	p := write(t, "c.jsonl", `{"task_id": "a", "completion": "x"}
+{"task_id": "b", "solution": "y"}
+{"task_id": "a", "completion": "z"}
+{"task_id": "a", "index": 5, "code": "w"}
+{"task_id": "a", "index": 5, "completion": "again"}
+{"task_id": "a", "index": -1, "completion": "neg"}
+{"task_id": "a"}
+`)
+	var errs []string
+	var got []string
+	err := ReadCandidates(p, func(c *Candidate) error {
+		code, cont := c.Code()
+		got = append(got, c.TaskID+"#"+itoa(*c.Index)+"="+code+map[bool]string{true: "+", false: ""}[cont])
+		return nil
+	}, collect(&errs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != "a#0=x+ b#0=y a#1=z+ a#5=w" {
+		t.Errorf("got %v", got)
+	}
+	if len(errs) != 3 || !strings.Contains(errs[0], "c.jsonl:5: duplicate candidate a #5 (first on line 4)") ||
+		!strings.Contains(errs[1], ":6: negative index") || !strings.Contains(errs[2], ":7: missing completion") {
+		t.Errorf("errors %q", errs)
+	}
+}
+
+func TestReadLabelsTornTail(t *testing.T) {
+	whole := `{"task_id": "a", "index": 0, "passed": true, "status": "pass"}` + "\n"
+	p := write(t, "l.jsonl", whole+`{"task_id": "a", "index": 1, "pas`)
+	var errs []string
+	labels, end, err := ReadLabels(p, collect(&errs))
+	if err != nil || len(errs) != 0 {
+		t.Fatal(err, errs)
+	}
+	if len(labels) != 1 || end != int64(len(whole)) {
+		t.Fatalf("labels %d end %d", len(labels), end)
+	}
+	// A complete last line without its newline counts.
+	p = write(t, "l2.jsonl", strings.TrimSuffix(whole, "\n"))
+	labels, end, _ = ReadLabels(p, collect(&errs))
+	if len(labels) != 1 || end != int64(len(whole)-1) {
+		t.Fatalf("labels %d end %d", len(labels), end)
+	}
+	// A bad line in the middle is an error with its line number.
+	p = write(t, "l3.jsonl", whole+"garbage\n"+whole)
+	_, _, _ = ReadLabels(p, collect(&errs))
+	if len(errs) != 1 || !strings.Contains(errs[0], "l3.jsonl:2:") {
+		t.Fatalf("errors %q", errs)
+	}
+}
+
+func TestLongLine(t *testing.T) {
+	p := write(t, "big.jsonl", `{"task_id": "a", "completion": "`+strings.Repeat("x", maxLine+10)+`"}`+"\n"+`{"task_id": "b", "completion": "y"}`+"\n")
+	var errs []string
+	n := 0
+	if err := ReadCandidates(p, func(*Candidate) error { n++; return nil }, collect(&errs)); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || len(errs) != 1 || !strings.Contains(errs[0], "big.jsonl:1: line longer") {
+		t.Fatalf("n=%d errs=%q", n, errs)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
