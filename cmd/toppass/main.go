@@ -29,7 +29,7 @@ type cli struct {
 
 	Label   labelCmd   `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
 	Bench   benchCmd   `cmd:"" help:"Measure toppass's components."`
-	Version versionCmd `cmd:"" help:"Print the version of the embedded CPython build."`
+	Version versionCmd `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 }
 
 // ByteSize is a size such as 512MiB, 1GiB, 64M or a plain number of bytes.
@@ -128,13 +128,19 @@ func (versionCmd) Run() error {
 	return nil
 }
 
-func main() {
-	var c cli
-	kctx := kong.Parse(&c,
+func options() []kong.Option {
+	return []kong.Option{
 		kong.Name("toppass"),
 		kong.Description("toppass picks the LLM-generated programs most likely to pass. Offline, sandboxed."),
 		kong.UsageOnError(),
-	)
+	}
+}
+
+func main() {
+	var c cli
+	parser := kong.Must(&c, options()...)
+	kctx, err := parser.Parse(os.Args[1:])
+	parser.FatalIfErrorf(err)
 	level := slog.LevelInfo
 	if c.Verbose {
 		level = slog.LevelDebug

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/alecthomas/kong"
+)
+
+// Every command has --help, and the help names its flags.
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "label"},
+		{[]string{"label"}, "--candidates"},
+		{[]string{"bench"}, "sandbox"},
+		{[]string{"bench", "sandbox"}, "--limit"},
+		{[]string{"version"}, "CPython"},
+	} {
+		var out bytes.Buffer
+		var cl cli
+		exited := false
+		p, err := kong.New(&cl, append(options(), kong.Writers(&out, &out), kong.Exit(func(int) { exited = true }))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = p.Parse(append(c.args, "--help"))
+		if !exited || !strings.Contains(out.String(), c.want) {
+			t.Errorf("%v --help: exited=%v, output lacks %q:\n%s", c.args, exited, c.want, out.String())
+		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]int64{"512MiB": 512 << 20, "1GiB": 1 << 30, "64M": 64 << 20, "1048576": 1 << 20, "1.5KiB": 1536} {
+		var b ByteSize
+		if err := b.UnmarshalText([]byte(in)); err != nil || int64(b) != want {
+			t.Errorf("%q: %d %v, want %d", in, b, err, want)
+		}
+	}
+	for _, bad := range []string{"", "lots", "-5MiB", "0"} {
+		var b ByteSize
+		if err := b.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
