@@ -6,17 +6,25 @@ import (
 	"time"
 )
 
-// BenchmarkInterruptChecks measures what the close-on-context-done checks
-// (the hard time limit) cost on a CPU-bound Python loop.
-func BenchmarkInterruptChecks(b *testing.B) {
-	req := fn("def f(x):\n    s = 0\n    for i in range(x):\n        s += i * i % 7\n    return s\n",
+// BenchmarkStoppers measures what each way of enforcing the time limit
+// costs: a Python loop and bigint arithmetic (C loops), with the
+// instrumented flag (default), wazero's close-on-context-done checks, and
+// nothing (no limit at all, for reference).
+func BenchmarkStoppers(b *testing.B) {
+	loop := fn("def f(x):\n    s = 0\n    for i in range(x):\n        s += i * i % 7\n    return s\n",
 		"    assert candidate(300000) > 0\n")
+	bigint := fn("def f(x):\n    return 18 * 10 ** x\n", "    assert candidate(300000) > 0\n")
 	for _, c := range []struct {
 		name string
-		off  bool
-	}{{"checks", false}, {"nochecks", true}} {
+		stop stopper
+		req  *Request
+	}{
+		{"loop/flag", stopFlag, loop}, {"loop/checks", stopChecks, loop}, {"loop/none", stopNone, loop},
+		{"bigint/flag", stopFlag, bigint}, {"bigint/checks", stopChecks, bigint}, {"bigint/none", stopNone, bigint},
+	} {
+		req := c.req
 		b.Run(c.name, func(b *testing.B) {
-			sb, err := New(context.Background(), Config{Timeout: time.Minute, noInterrupt: c.off})
+			sb, err := New(context.Background(), Config{Timeout: time.Minute, stopper: c.stop})
 			if err != nil {
 				b.Fatal(err)
 			}

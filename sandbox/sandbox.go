@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -41,6 +42,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/toppass/toppass/sandbox/internal/instrument"
 	"github.com/toppass/toppass/wasm"
 )
 
@@ -72,9 +74,9 @@ type Config struct {
 	// starts from the same seed, so labels are reproducible.
 	Seed uint64
 
-	// noInterrupt turns off wazero's close-on-context-done checks: runs can
-	// then not be stopped. Only for measuring what the checks cost.
-	noInterrupt bool
+	// stopper is how runs are stopped (see interrupt.go); tests and
+	// benchmarks set it to compare.
+	stopper stopper
 }
 
 func (c Config) withDefaults() Config {
@@ -135,8 +137,20 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	stop := cfg.stopper
+	if stop == stopFlag {
+		if memoryAllocator() == nil {
+			stop = stopChecks // the flag needs memory that does not move
+		} else if inst, loops, err := instrument.Loops(bin, flagSymbol); err != nil {
+			slog.Warn("sandbox: cannot instrument loops; using wazero's slower checks", "err", err)
+			stop = stopChecks
+		} else {
+			bin = inst
+			slog.Debug("sandbox: loops instrumented", "loops", loops)
+		}
+	}
 	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(!cfg.noInterrupt).
+		WithCloseOnContextDone(stop == stopChecks).
 		WithMemoryLimitPages(uint32(min(cfg.MemoryLimit/pageSize, 65536)))
 	if cache := compilationCache(cfg.CacheDir); cache != nil {
 		rc = rc.WithCompilationCache(cache)
@@ -151,6 +165,7 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("sandbox: compile: %w", err)
 	}
+	cfg.stopper = stop
 	s := &Sandbox{cfg: cfg, rt: rt, compiled: compiled, fsys: fsys}
 	if err := s.makeImage(ctx); err != nil {
 		rt.Close(ctx)
@@ -293,6 +308,7 @@ type instance struct {
 	rng            *seededRand
 	deadline       atomic.Int64 // unix nanos; caps sleeps
 	fresh          bool         // memory equals the image
+	stop           stopState
 }
 
 func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, error) {
@@ -434,55 +450,53 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	}
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	inst.stdout.onOver, inst.stderr.onOver = cancel, cancel
 	dl, _ := runCtx.Deadline()
 	inst.deadline.Store(dl.UnixNano())
 	defer inst.deadline.Store(0)
+	inst.arm(s.cfg.stopper, cancel)
+	inst.stdout.onOver = func() { inst.interrupt(stopOutput) }
+	inst.stderr.onOver = inst.stdout.onOver
+	disarm := inst.watch(ctx, timeout)
 
 	start := time.Now()
 	res = &Result{}
 	ptr, err := inst.put(runCtx, payload)
 	if err != nil {
+		disarm()
 		return nil, false, err
 	}
 	out, callErr := inst.runFn.Call(runCtx, uint64(ptr), uint64(len(payload)))
 	res.Duration = time.Since(start)
+	why := disarm()
 	res.Stdout, res.Stderr = bytes.Clone(inst.stdout.buf), bytes.Clone(inst.stderr.buf)
 	res.Truncated = inst.stdout.over || inst.stderr.over
 
+	var exit *sys.ExitError
+	isExit := errors.As(callErr, &exit)
 	switch {
+	case why == stopCanceled || (callErr != nil && ctx.Err() != nil):
+		return nil, false, ctx.Err()
 	case res.Truncated:
 		res.Stop = StopOutputLimit
-	case callErr == nil && runCtx.Err() != nil && ctx.Err() == nil:
-		// It returned, but only after the deadline (the watcher had not
-		// stopped it yet): it did not finish within the limit.
+		return res, false, nil
+	case why == stopDeadline || runCtx.Err() != nil ||
+		isExit && exit.ExitCode() == sys.ExitCodeDeadlineExceeded:
+		// Stopped at the deadline, or returned only after it: it did not
+		// finish within the limit.
 		res.Stop = StopTimeout
 		return res, false, nil
-	case callErr == nil:
-		if err := inst.readReply(out[0], res); err != nil {
-			res.Stop, res.Message = StopTrap, err.Error()
-			return res, false, nil
+	case isExit:
+		res.Stop, res.ExitCode = StopExit, exit.ExitCode()
+		return res, false, nil
+	case callErr != nil:
+		res.Stop, res.Message = StopTrap, callErr.Error()
+		if inst.mod.Memory().Size() >= uint32(min(s.cfg.MemoryLimit, 1<<32-pageSize)/pageSize*pageSize) {
+			res.Stop = StopMemory
 		}
-	default:
-		var exit *sys.ExitError
-		if errors.As(callErr, &exit) {
-			switch exit.ExitCode() {
-			case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
-				if ctx.Err() != nil {
-					return nil, false, ctx.Err()
-				}
-				res.Stop = StopTimeout
-			default:
-				res.Stop, res.ExitCode = StopExit, exit.ExitCode()
-			}
-		} else if ctx.Err() != nil {
-			return nil, false, ctx.Err()
-		} else {
-			res.Stop, res.Message = StopTrap, callErr.Error()
-			if inst.mod.Memory().Size() >= uint32(min(s.cfg.MemoryLimit, 1<<32-pageSize)/pageSize*pageSize) {
-				res.Stop = StopMemory
-			}
-		}
+		return res, false, nil
+	}
+	if err := inst.readReply(out[0], res); err != nil {
+		res.Stop, res.Message = StopTrap, err.Error()
 		return res, false, nil
 	}
 	if res.Stop == StopOutputLimit {
@@ -494,7 +508,7 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	if inst.mod.Memory().Size() != uint32(len(s.image)) {
 		return res, false, nil
 	}
-	fds, err := inst.openFDs(runCtx)
+	fds, err := inst.openFDs(ctx)
 	if err != nil || fds != s.fds {
 		return res, false, nil
 	}

@@ -150,6 +150,11 @@ func TestTimeoutIsBounded(t *testing.T) {
 		"def f(x):\n    while True:\n        pass\n",
 		"import time\ndef f(x):\n    time.sleep(1000)\n",
 		"def f(x):\n    l = []\n    while True:\n        l.append(len(l))\n",
+		// C loops that never reach a bytecode boundary.
+		"def f(x):\n    return sum(range(10 ** 15))\n",
+		"import re\ndef f(x):\n    return re.match(r'(a+)+$', 'a' * 40 + 'b')\n",
+		"def f(x):\n    return 7 ** (10 ** 8)\n",
+		"def f(x):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n",
 	} {
 		req := fn(src, "    candidate(0)\n")
 		req.Timeout = 500 * time.Millisecond
