@@ -5,32 +5,34 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
+
+	"github.com/tetratelabs/wazero/sys"
 )
 
 // Stopping a run.
 //
-// By default (stopFlag) the module's loops are instrumented to test a word
-// in linear memory (see internal/instrument); to stop a run the host stores
-// 1 there and the next loop iteration traps. Sleeps are host calls and end
-// the run themselves at the deadline. The word is 0 in the image, and a
-// stopped instance is dropped, so a flag never outlives its run.
+// By default (stopYield) the module's loops are instrumented to call WASI's
+// sched_yield every 65,536 iterations (see internal/instrument); the host
+// serves that call with a look at the run's stop state and ends the run
+// there when it was interrupted (deadline, output limit, the caller's
+// context). Sleeps are host calls and end the run themselves at the
+// deadline.
 //
 // stopChecks is wazero's WithCloseOnContextDone: the same guarantee, but a
-// detour through Go at every loop header (3x on Python loops, ~18x on C
-// loops such as bigint arithmetic). It is used where the flag cannot be:
-// memory that moves (no mmap) or a module the instrumenter cannot read.
+// detour through Go at every loop header (3x on Python loops, 12-18x on C
+// loops such as bigint arithmetic). It is the fallback when the module
+// cannot be instrumented.
 
 type stopper int
 
 const (
-	stopFlag   stopper = iota // instrumented loops test a flag word
+	stopYield  stopper = iota // instrumented loops call sched_yield
 	stopChecks                // wazero's close-on-context-done checks
 	stopNone                  // no way to stop: benchmarks only
 )
 
-// flagSymbol is the exported global holding the flag word's address.
-const flagSymbol = "toppass_interrupt"
+// yieldEvery is how many loop iterations pass between two checks.
+const yieldEvery = 1 << 16
 
 // Why a run was interrupted.
 const (
@@ -44,9 +46,8 @@ type stopState struct {
 	mu     sync.Mutex
 	armed  bool
 	kind   stopper
-	reason int32
-	flag   *uint32 // the flag word in linear memory (stopFlag)
-	cancel func()  // cancels the run's context (stopChecks)
+	reason atomic.Int32
+	cancel func() // cancels the run's context (stopChecks)
 }
 
 // arm prepares a run: interrupts may set the flag until disarmed.
@@ -54,15 +55,8 @@ func (inst *instance) arm(kind stopper, cancel func()) {
 	st := &inst.stop
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	st.armed, st.kind, st.reason, st.cancel = true, kind, stopNoReason, cancel
-	st.flag = nil
-	if kind == stopFlag {
-		if g := inst.mod.ExportedGlobal(flagSymbol); g != nil {
-			if view, ok := inst.mod.Memory().Read(uint32(g.Get()), 4); ok {
-				st.flag = (*uint32)(unsafe.Pointer(&view[0]))
-			}
-		}
-	}
+	st.armed, st.kind, st.cancel = true, kind, cancel
+	st.reason.Store(stopNoReason)
 }
 
 // interrupt stops the armed run for reason (the first reason wins).
@@ -73,12 +67,7 @@ func (inst *instance) interrupt(reason int32) {
 	if !st.armed {
 		return
 	}
-	if st.reason == stopNoReason {
-		st.reason = reason
-	}
-	if st.flag != nil {
-		atomic.StoreUint32(st.flag, 1)
-	}
+	st.reason.CompareAndSwap(stopNoReason, reason)
 	if st.kind == stopChecks && st.cancel != nil {
 		st.cancel()
 	}
@@ -97,6 +86,14 @@ func (inst *instance) watch(ctx context.Context, timeout time.Duration) func() i
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		st.armed = false
-		return st.reason
+		return st.reason.Load()
+	}
+}
+
+// yield serves the program's sched_yield, which instrumented loops call
+// every yieldEvery iterations: it ends an interrupted run.
+func (inst *instance) yield() {
+	if inst.stop.reason.Load() != stopNoReason {
+		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	}
 }

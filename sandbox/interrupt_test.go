@@ -8,7 +8,7 @@ import (
 
 // BenchmarkStoppers measures what each way of enforcing the time limit
 // costs: a Python loop and bigint arithmetic (C loops), with the
-// instrumented flag (default), wazero's close-on-context-done checks, and
+// instrumented yield (default), wazero's close-on-context-done checks, and
 // nothing (no limit at all, for reference).
 func BenchmarkStoppers(b *testing.B) {
 	loop := fn("def f(x):\n    s = 0\n    for i in range(x):\n        s += i * i % 7\n    return s\n",
@@ -19,8 +19,8 @@ func BenchmarkStoppers(b *testing.B) {
 		stop stopper
 		req  *Request
 	}{
-		{"loop/flag", stopFlag, loop}, {"loop/checks", stopChecks, loop}, {"loop/none", stopNone, loop},
-		{"bigint/flag", stopFlag, bigint}, {"bigint/checks", stopChecks, bigint}, {"bigint/none", stopNone, bigint},
+		{"loop/yield", stopYield, loop}, {"loop/checks", stopChecks, loop}, {"loop/none", stopNone, loop},
+		{"bigint/yield", stopYield, bigint}, {"bigint/checks", stopChecks, bigint}, {"bigint/none", stopNone, bigint},
 	} {
 		req := c.req
 		b.Run(c.name, func(b *testing.B) {

@@ -138,10 +138,8 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		return nil, err
 	}
 	stop := cfg.stopper
-	if stop == stopFlag {
-		if memoryAllocator() == nil {
-			stop = stopChecks // the flag needs memory that does not move
-		} else if inst, loops, err := instrument.Loops(bin, flagSymbol); err != nil {
+	if stop == stopYield {
+		if inst, loops, err := instrument.Loops(bin, yieldEvery); err != nil {
 			slog.Warn("sandbox: cannot instrument loops; using wazero's slower checks", "err", err)
 			stop = stopChecks
 		} else {
@@ -328,7 +326,8 @@ func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, 
 		WithRandSource(inst.rng).
 		WithSysWalltime().
 		WithSysNanotime().
-		WithNanosleep(inst.sleep)
+		WithNanosleep(inst.sleep).
+		WithOsyield(inst.yield)
 	if initialize {
 		mc = mc.WithStartFunctions("_initialize")
 	} else {

@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -284,4 +286,40 @@ func BenchmarkRunParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Native wasm code cannot be preempted: a program that never called the
+// host would hold up the garbage collector's stop-the-world, and with it
+// the timer meant to stop it. Instrumented loops call the host regularly.
+func TestTimeoutUnderGC(t *testing.T) {
+	sb := testSandbox(t)
+	done := make(chan struct{})
+	var gcs atomic.Int64
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				runtime.GC()
+				gcs.Add(1)
+			}
+		}
+	}()
+	defer close(done)
+	for _, src := range []string{
+		"def f(x):\n    while True:\n        pass\n",
+		"def f(x):\n    return sum(range(10 ** 15))\n",
+	} {
+		req := fn(src, "    candidate(0)\n")
+		req.Timeout = 300 * time.Millisecond
+		start := time.Now()
+		res := run(t, sb, req)
+		if res.Stop != StopTimeout || time.Since(start) > 3*time.Second {
+			t.Fatalf("%q: %s after %v", src, res.Stop, time.Since(start))
+		}
+	}
+	if gcs.Load() < 2 {
+		t.Fatalf("the collector ran %d times while programs looped", gcs.Load())
+	}
 }

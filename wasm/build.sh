@@ -108,7 +108,7 @@ if want embed; then
   (cd "$WASI" && \
     "$SDK/bin/clang" -O2 -I. -I"$SRC/Include" -c "$HERE/embed/toppass.c" -o "$OUT/toppass.o" && \
     "$SDK/bin/clang" -mexec-model=reactor -z stack-size=8388608 -Wl,--stack-first \
-      -Wl,--export=__stack_pointer -Wl,--export=__heap_base -Wl,--export=toppass_interrupt \
+      -Wl,--export=__stack_pointer -Wl,--export=__heap_base \
       -o "$OUT/python.wasm" "$OUT/toppass.o" libpython3.11.a \
       Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a \
       -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm)

@@ -25,12 +25,6 @@
 
 static PyObject *run_fn;
 
-/* toppass_interrupt is the host's stop flag. The host instruments every
- * loop of this module to test it (sandbox/internal/instrument): when the
- * host sets it (deadline, output limit), the next loop iteration traps. Its
- * address is exported (-Wl,--export=toppass_interrupt); it is 0 in the
- * image, so every restored instance starts unflagged. */
-__attribute__((used)) volatile uint32_t toppass_interrupt = 0;
 
 /* _toppass_host.sleep(seconds): time.sleep for the sandbox. CPython 3.11's
  * WASI build has no working sleep (select() without descriptors is not

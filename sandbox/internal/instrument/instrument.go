@@ -5,16 +5,23 @@
 // WithCloseOnContextDone does so by leaving native code for Go at every
 // loop header; CPython runs its bytecode dispatch and its C loops (bigint
 // arithmetic, string and list operations) through such headers, which made
-// a Python loop 3x and bigint arithmetic 18x slower. Instead, Loops inserts
-// at the head of every loop
+// a Python loop 3x and bigint arithmetic 12-18x slower.
 //
-//	i32.const FLAG; i32.load; if; unreachable; end
+// Loops adds one mutable i32 global, a countdown, and inserts at the head of
+// every loop
 //
-// where FLAG is the address of a 32-bit word in linear memory. The host
-// stores 1 there to stop the program: the next loop iteration traps, and a
-// trap unwinds the call cleanly. Straight-line code always reaches a loop
-// or returns, and unbounded recursion runs into the end of the stack, so
-// every long computation passes a check.
+//	global.get $n; i32.const 1; i32.sub; global.set $n
+//	global.get $n; i32.eqz
+//	if; i32.const EVERY; global.set $n; call $sched_yield; drop; end
+//
+// so that every EVERY loop iterations the program calls WASI's sched_yield,
+// a host function. The host serves it with a check of the run's stop state
+// and ends the run from there (a panic with an exit error unwinds the call
+// cleanly). The call into Go matters for a second reason: native wasm code
+// cannot be preempted, so a program that never called the host would also
+// hold up Go's stop-the-world phases, and with them the very timer that is
+// to stop it. A long computation must loop, or recurse until the stack runs
+// out, so it always reaches a check.
 package instrument
 
 import (
@@ -24,10 +31,13 @@ import (
 	"fmt"
 )
 
-// Loops instruments every loop of module with a test of the i32 at the
-// address exported as the global named flag. It returns the new module and
-// the number of loops instrumented.
-func Loops(module []byte, flag string) ([]byte, int, error) {
+// Loops instruments every loop of module to call the imported
+// wasi_snapshot_preview1.sched_yield once every `every` iterations (all
+// loops together). It returns the new module and the number of loops.
+func Loops(module []byte, every int32) ([]byte, int, error) {
+	if every < 1 {
+		return nil, 0, errors.New("instrument: every must be positive")
+	}
 	r := &reader{b: module}
 	if len(module) < 8 || !bytes.Equal(module[:4], []byte("\x00asm")) {
 		return nil, 0, errors.New("instrument: not a wasm module")
@@ -50,26 +60,51 @@ func Loops(module []byte, flag string) ([]byte, int, error) {
 	if r.err != nil {
 		return nil, 0, r.err
 	}
-	var imports, globals, exports, code []byte
+	var imports, globals, code []byte
 	for _, s := range secs {
 		switch s.id {
 		case 2:
 			imports = s.body
 		case 6:
 			globals = s.body
-		case 7:
-			exports = s.body
 		case 10:
 			code = s.body
 		}
 	}
-	addr, err := flagAddress(imports, globals, exports, flag)
+	if globals == nil || code == nil {
+		return nil, 0, errors.New("instrument: module has no global or code section")
+	}
+	yield, importedGlobals, err := scanImports(imports)
 	if err != nil {
 		return nil, 0, err
 	}
-	check := []byte{0x41}
-	check = appendS32(check, int32(addr))
-	check = append(check, 0x28, 0x02, 0x00, 0x04, 0x40, 0x00, 0x0b)
+	// The countdown is a new global after all others: existing indexes
+	// stay as they are.
+	gr := &reader{b: globals}
+	defined := gr.u32()
+	if gr.err != nil {
+		return nil, 0, gr.err
+	}
+	counter := uint32(importedGlobals) + defined
+	newGlobals := binary.AppendUvarint(nil, uint64(defined+1))
+	newGlobals = append(newGlobals, globals[gr.p:]...)
+	newGlobals = append(newGlobals, 0x7f, 0x01, 0x41)
+	newGlobals = appendS32(newGlobals, every)
+	newGlobals = append(newGlobals, 0x0b)
+
+	g := binary.AppendUvarint(nil, uint64(counter))
+	check := append([]byte{0x23}, g...)                // global.get $n
+	check = append(check, 0x41, 0x01, 0x6b, 0x24)      // i32.const 1; i32.sub; global.set
+	check = append(check, g...)                        // $n
+	check = append(check, 0x23)                        // global.get
+	check = append(check, g...)                        // $n
+	check = append(check, 0x45, 0x04, 0x40, 0x41)      // i32.eqz; if; i32.const
+	check = appendS32(check, every)                    // EVERY
+	check = append(check, 0x24)                        // global.set
+	check = append(check, g...)                        // $n
+	check = append(check, 0x10)                        // call
+	check = binary.AppendUvarint(check, uint64(yield)) // $sched_yield
+	check = append(check, 0x1a, 0x0b)                  // drop; end
 
 	newCode, loops, err := instrumentCode(code, check)
 	if err != nil {
@@ -78,7 +113,10 @@ func Loops(module []byte, flag string) ([]byte, int, error) {
 	out := append([]byte(nil), module[:8]...)
 	for _, s := range secs {
 		body := s.body
-		if s.id == 10 {
+		switch s.id {
+		case 6:
+			body = newGlobals
+		case 10:
 			body = newCode
 		}
 		out = append(out, s.id)
@@ -88,70 +126,40 @@ func Loops(module []byte, flag string) ([]byte, int, error) {
 	return out, loops, nil
 }
 
-// flagAddress finds the exported global's i32.const initialiser.
-func flagAddress(imports, globals, exports []byte, name string) (uint32, error) {
-	// Imported globals come first in the global index space.
-	importedGlobals := 0
-	if imports != nil {
-		r := &reader{b: imports}
-		for n := r.u32(); n > 0 && r.err == nil; n-- {
-			r.name()
-			r.name()
-			switch kind := r.byte(); kind {
-			case 0x00:
-				r.u32()
-			case 0x01:
-				r.byte()
-				r.limits()
-			case 0x02:
-				r.limits()
-			case 0x03:
-				r.byte()
-				r.byte()
-				importedGlobals++
-			default:
-				return 0, fmt.Errorf("instrument: unknown import kind %#x", kind)
-			}
-		}
-		if r.err != nil {
-			return 0, r.err
-		}
-	}
-	idx := -1
-	r := &reader{b: exports}
+// scanImports finds the function index of wasi_snapshot_preview1's
+// sched_yield and counts the imported globals.
+func scanImports(imports []byte) (yield uint32, globals int, err error) {
+	funcs, found := uint32(0), false
+	r := &reader{b: imports}
 	for n := r.u32(); n > 0 && r.err == nil; n-- {
-		nm := r.name()
-		kind := r.byte()
-		i := r.u32()
-		if kind == 0x03 && nm == name {
-			idx = int(i)
-		}
-	}
-	if r.err != nil || idx < 0 {
-		return 0, fmt.Errorf("instrument: no exported global %q", name)
-	}
-	idx -= importedGlobals
-	r = &reader{b: globals}
-	for n, i := r.u32(), 0; i < int(n) && r.err == nil; i++ {
-		r.byte() // valtype
-		r.byte() // mut
-		op := r.byte()
-		if op != 0x41 {
-			// Only i32.const initialisers are expected in clang's output.
-			for r.err == nil && r.byte() != 0x0b {
+		mod, name := r.name(), r.name()
+		switch kind := r.byte(); kind {
+		case 0x00:
+			r.u32()
+			if mod == "wasi_snapshot_preview1" && name == "sched_yield" {
+				yield, found = funcs, true
 			}
-			if i == idx {
-				return 0, fmt.Errorf("instrument: global %q is not a constant", name)
-			}
-			continue
-		}
-		v := r.s32()
-		r.byte() // end
-		if i == idx {
-			return uint32(v), r.err
+			funcs++
+		case 0x01:
+			r.byte()
+			r.limits()
+		case 0x02:
+			r.limits()
+		case 0x03:
+			r.byte()
+			r.byte()
+			globals++
+		default:
+			return 0, 0, fmt.Errorf("instrument: unknown import kind %#x", kind)
 		}
 	}
-	return 0, fmt.Errorf("instrument: global %q not found", name)
+	if r.err != nil {
+		return 0, 0, r.err
+	}
+	if !found {
+		return 0, 0, errors.New("instrument: module does not import wasi_snapshot_preview1.sched_yield")
+	}
+	return yield, globals, nil
 }
 
 func instrumentCode(code, check []byte) ([]byte, int, error) {
