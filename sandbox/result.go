@@ -18,6 +18,10 @@ const (
 	// ModeCall calls the entry point with each of Inputs and compares the
 	// result with Outputs (APPS call-based problems).
 	ModeCall Mode = "call"
+	// ModeProbe runs Source, then each of Tests (assert statements naming
+	// the entry point) on its own, and writes one byte per test to stdout:
+	// '1' if it held, '0' if not (CodeT-style agreement).
+	ModeProbe Mode = "probe"
 )
 
 // Request is one program to run.
@@ -36,6 +40,8 @@ type Request struct {
 	Entry string `json:"entry,omitempty"`
 	// Check is the test's check function; empty for plain asserts.
 	Check string `json:"check"`
+	// Tests are ModeProbe's assert statements.
+	Tests []string `json:"tests,omitempty"`
 	// Inputs and Outputs are ModeCall's argument lists and results.
 	Inputs  []json.RawMessage `json:"inputs,omitempty"`
 	Outputs []json.RawMessage `json:"outputs,omitempty"`

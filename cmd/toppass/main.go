@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,7 +20,10 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/toppass/toppass/bench"
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/execrank"
 	"github.com/toppass/toppass/label"
+	"github.com/toppass/toppass/metrics"
 	"github.com/toppass/toppass/sandbox"
 	"github.com/toppass/toppass/wasm"
 )
@@ -28,6 +32,8 @@ type cli struct {
 	Verbose bool `short:"v" help:"Log debug details."`
 
 	Label   labelCmd   `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
+	Rank    rankCmd    `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
+	Eval    evalCmd    `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
 	Bench   benchCmd   `cmd:"" help:"Measure toppass's components."`
 	Version versionCmd `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 }
@@ -90,6 +96,83 @@ func (c *labelCmd) Run(ctx context.Context) error {
 		return errors.New("interrupted: labels so far are in " + c.Out + "; run the same command again to resume")
 	}
 	return err
+}
+
+type rankCmd struct {
+	Method     string `default:"codet" enum:"codet" help:"Ranking method: codet (the neural and hybrid methods come with the ranker)."`
+	Problems   string `required:"" type:"existingfile" help:"Problems JSONL."`
+	Candidates string `required:"" type:"existingfile" help:"Candidates JSONL."`
+	Tests      string `required:"" type:"existingfile" help:"Model-generated tests: {task_id, samples} continuing 'assert ' (CodeT's format) or {task_id, tests}."`
+	Out        string `required:"" help:"Scores JSONL to write ({task_id, index, score, ...})."`
+	PerSample  int    `default:"5" help:"Asserts kept per generated sample (CodeT keeps 5)."`
+	Workers    int    `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	sandboxFlags
+}
+
+func (c *rankCmd) Run(ctx context.Context) error {
+	return execrank.Rank(ctx, execrank.RankConfig{
+		Problems: c.Problems, Candidates: c.Candidates, Tests: c.Tests, Out: c.Out,
+		PerSample: c.PerSample, Workers: c.Workers, Sandbox: c.config(), Progress: os.Stderr,
+	})
+}
+
+type evalCmd struct {
+	Labels   string `required:"" type:"existingfile" help:"Labels JSONL from 'toppass label'."`
+	Scores   string `type:"existingfile" help:"Scores JSONL ({task_id, index, score}, higher is better) for ranked figures."`
+	Problems string `type:"existingfile" help:"Only count these problems (and report problems without labels)."`
+	K        []int  `default:"1,2,5,10" help:"The k of pass@k."`
+	Out      string `help:"Also write the report as JSON here."`
+}
+
+func (c *evalCmd) Run() error {
+	var bad int
+	onErr := func(e *dataset.LineError) error {
+		bad++
+		slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
+		return nil
+	}
+	byKey, _, err := dataset.ReadLabels(c.Labels, onErr)
+	if err != nil {
+		return err
+	}
+	var keep map[string]*dataset.Problem
+	if c.Problems != "" {
+		if keep, _, err = dataset.ReadProblems(c.Problems, onErr); err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	var labels []*dataset.Label
+	for _, l := range byKey {
+		if keep != nil && keep[l.TaskID] == nil {
+			continue
+		}
+		seen[l.TaskID] = true
+		labels = append(labels, l)
+	}
+	for id := range keep {
+		if !seen[id] {
+			slog.Warn("problem has no labels", "task", id)
+		}
+	}
+	var scores map[dataset.Key]float64
+	if c.Scores != "" {
+		if scores, err = metrics.ReadScores(c.Scores, onErr); err != nil {
+			return err
+		}
+	}
+	rep := metrics.Evaluate(labels, scores, c.K)
+	rep.Print(os.Stdout)
+	if c.Out != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(c.Out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d bad input lines", bad)
+	}
+	return nil
 }
 
 type benchCmd struct {
