@@ -19,6 +19,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"bench"}, "sandbox"},
 		{[]string{"bench", "sandbox"}, "--limit"},
 		{[]string{"version"}, "CPython"},
+		{[]string{"rank"}, "--tests"},
+		{[]string{"eval"}, "--scores"},
 	} {
 		var out bytes.Buffer
 		var cl cli
