@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,16 +18,30 @@ import (
 	"github.com/toppass/toppass/sandbox"
 )
 
-// RankConfig is a CodeT ranking job.
+// Methods of Rank.
+const (
+	// MethodCodeT is dual agreement with generated tests alone.
+	MethodCodeT = "codet"
+	// MethodExec is all execution evidence: examples stated in the prompt
+	// first, then dual agreement with generated tests (when given).
+	MethodExec = "exec"
+)
+
+// RankConfig is an execution-based ranking job.
 type RankConfig struct {
+	Method     string // MethodCodeT or MethodExec
 	Problems   string
 	Candidates string
-	Tests      string // generated tests (see ReadGeneratedTests)
-	Out        string // scores JSONL
-	PerSample  int    // asserts kept per generated sample (CodeT: 5)
-	Workers    int
-	Sandbox    sandbox.Config
-	Progress   io.Writer
+	Tests      string // generated tests (see ReadGeneratedTests); optional for exec
+	// ExamplesFrom is a problems file whose prompts state the examples
+	// (exec); default: Problems. HumanEval's CodeT prompts have their
+	// examples removed, humanevalplus.jsonl.gz keeps them.
+	ExamplesFrom string
+	Out          string // scores JSONL
+	PerSample    int    // asserts kept per generated sample (CodeT: 5)
+	Workers      int
+	Sandbox      sandbox.Config
+	Progress     io.Writer
 }
 
 // ScoreLine is one line of the scores file.
@@ -35,9 +50,25 @@ type ScoreLine struct {
 	Index  int     `json:"index"`
 	Score  float64 `json:"score"`
 	// Passed is how many of the generated tests the candidate passed, of
-	// Tests.
-	Passed int `json:"tests_passed"`
-	Tests  int `json:"tests"`
+	// Tests; ExamplesPassed likewise for the prompt's examples (exec).
+	Passed         int `json:"tests_passed"`
+	Tests          int `json:"tests"`
+	ExamplesPassed int `json:"examples_passed,omitempty"`
+	Examples       int `json:"examples,omitempty"`
+}
+
+// exampleWeight puts one passed example above any agreement score
+// (at most candidates × tests, far below it).
+const exampleWeight = 1e9
+
+func count(v []bool) int {
+	n := 0
+	for _, b := range v {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // Rank runs every candidate against its problem's generated tests and
@@ -58,9 +89,35 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 	if err != nil {
 		return err
 	}
-	tests, err := ReadGeneratedTests(cfg.Tests, probs, cfg.PerSample, onErr)
-	if err != nil {
-		return err
+	tests := map[string][]string{}
+	if cfg.Tests != "" {
+		if tests, err = ReadGeneratedTests(cfg.Tests, probs, cfg.PerSample, onErr); err != nil {
+			return err
+		}
+	} else if cfg.Method != MethodExec {
+		return errors.New("codet needs generated tests (--tests)")
+	}
+	examples := map[string][]string{}
+	if cfg.Method == MethodExec {
+		src := probs
+		if cfg.ExamplesFrom != "" {
+			if src, _, err = dataset.ReadProblems(cfg.ExamplesFrom, onErr); err != nil {
+				return err
+			}
+		}
+		n := 0
+		for id, p := range probs {
+			if q := src[id]; q != nil {
+				examples[id] = ExtractExamples(q.Prompt, p.EntryPoint)
+				n += len(examples[id])
+			}
+		}
+		slog.Info("examples extracted from prompts", "examples", n, "problems", len(probs))
+	}
+	// One probe runs the examples, then the generated tests.
+	probeTests := map[string][]string{}
+	for id := range probs {
+		probeTests[id] = append(append([]string(nil), examples[id]...), tests[id]...)
 	}
 	byTask := map[string][]*dataset.Candidate{}
 	total := 0
@@ -107,7 +164,7 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 			defer wg.Done()
 			for j := range jobs {
 				c := byTask[j.task][j.i]
-				r, err := Probe(ctx, sb, probs[j.task], c, tests[j.task])
+				r, err := Probe(ctx, sb, probs[j.task], c, probeTests[j.task])
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -156,15 +213,19 @@ feed:
 		if len(tests[id]) > 0 {
 			withTests++
 		}
-		scores := DualAgreement(results[id])
+		ne := len(examples[id])
+		gen := make([][]bool, len(cs))
+		for i := range cs {
+			gen[i] = results[id][i][ne:]
+		}
+		scores := DualAgreement(gen)
 		for i, c := range cs {
-			passed := 0
-			for _, v := range results[id][i] {
-				if v {
-					passed++
-				}
-			}
-			b, _ := json.Marshal(ScoreLine{TaskID: id, Index: *c.Index, Score: scores[i], Passed: passed, Tests: len(tests[id])})
+			line := ScoreLine{TaskID: id, Index: *c.Index, Score: scores[i], Tests: len(tests[id]), Examples: ne}
+			line.Passed = count(gen[i])
+			line.ExamplesPassed = count(results[id][i][:ne])
+			// Examples the problem states outrank anything generated.
+			line.Score += exampleWeight * float64(line.ExamplesPassed)
+			b, _ := json.Marshal(line)
 			w.Write(append(b, '\n'))
 		}
 	}

@@ -99,19 +99,20 @@ func (c *labelCmd) Run(ctx context.Context) error {
 }
 
 type rankCmd struct {
-	Method     string `default:"codet" enum:"codet" help:"Ranking method: codet (the neural and hybrid methods come with the ranker)."`
-	Problems   string `required:"" type:"existingfile" help:"Problems JSONL."`
-	Candidates string `required:"" type:"existingfile" help:"Candidates JSONL."`
-	Tests      string `required:"" type:"existingfile" help:"Model-generated tests: {task_id, samples} continuing 'assert ' (CodeT's format) or {task_id, tests}."`
-	Out        string `required:"" help:"Scores JSONL to write ({task_id, index, score, ...})."`
-	PerSample  int    `default:"5" help:"Asserts kept per generated sample (CodeT keeps 5)."`
-	Workers    int    `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	Method       string `default:"codet" enum:"codet,exec" help:"codet: dual agreement with generated tests; exec: the prompt's examples first, then dual agreement (neural and hybrid come with the ranker)."`
+	ExamplesFrom string `type:"existingfile" help:"exec: take the examples from these problems' prompts (default: --problems)."`
+	Problems     string `required:"" type:"existingfile" help:"Problems JSONL."`
+	Candidates   string `required:"" type:"existingfile" help:"Candidates JSONL."`
+	Tests        string `type:"existingfile" help:"Model-generated tests: {task_id, samples} continuing 'assert ' (CodeT's format) or {task_id, tests}; required for codet."`
+	Out          string `required:"" help:"Scores JSONL to write ({task_id, index, score, ...})."`
+	PerSample    int    `default:"5" help:"Asserts kept per generated sample (CodeT keeps 5)."`
+	Workers      int    `default:"0" help:"Concurrent runs (0: one per CPU)."`
 	sandboxFlags
 }
 
 func (c *rankCmd) Run(ctx context.Context) error {
 	return execrank.Rank(ctx, execrank.RankConfig{
-		Problems: c.Problems, Candidates: c.Candidates, Tests: c.Tests, Out: c.Out,
+		Method: c.Method, ExamplesFrom: c.ExamplesFrom, Problems: c.Problems, Candidates: c.Candidates, Tests: c.Tests, Out: c.Out,
 		PerSample: c.PerSample, Workers: c.Workers, Sandbox: c.config(), Progress: os.Stderr,
 	})
 }
