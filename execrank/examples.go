@@ -36,18 +36,15 @@ func ExtractExamples(prompt, entry string) []string {
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(t, ">>>") {
+			// The expected output is the next line (outputs spread over
+			// several lines are rare; a wrong guess fails for everyone).
 			expr := strings.TrimSpace(strings.TrimPrefix(t, ">>>"))
-			var want []string
-			for j := i + 1; j < len(lines); j++ {
-				u := strings.TrimSpace(lines[j])
-				if u == "" || strings.HasPrefix(u, ">>>") || strings.HasPrefix(u, `"""`) || strings.HasPrefix(u, "'''") {
-					break
+			if i+1 < len(lines) && strings.Contains(expr, name+"(") {
+				u := strings.TrimSpace(lines[i+1])
+				if u != "" && !strings.HasPrefix(u, ">>>") && !strings.HasPrefix(u, `"""`) && !strings.HasPrefix(u, "'''") {
+					add(expr, u)
+					i++
 				}
-				want = append(want, u)
-				i = j
-			}
-			if strings.Contains(expr, name+"(") && len(want) > 0 {
-				add(expr, strings.Join(want, " "))
 			}
 			continue
 		}
