@@ -192,6 +192,3 @@ func callEntry(code, fn string) string {
 	}
 	return fn
 }
-
-// DefaultTimeout is the per-candidate limit used when none is given.
-const DefaultTimeout = sandbox.DefaultTimeout

@@ -409,7 +409,7 @@ func (inst *instance) openFDs(ctx context.Context) (uint32, error) {
 
 // sleep serves the program's sleeps (time.sleep, poll_oneoff clocks). A
 // sleep that would outlast the run's deadline sleeps until the deadline and
-// ends the run there as a timeout, without racing the context watcher.
+// ends the run there as a timeout.
 func (inst *instance) sleep(ns int64) {
 	d := time.Duration(ns)
 	if dl := inst.deadline.Load(); dl != 0 {
@@ -496,9 +496,6 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	}
 	if err := inst.readReply(out[0], res); err != nil {
 		res.Stop, res.Message = StopTrap, err.Error()
-		return res, false, nil
-	}
-	if res.Stop == StopOutputLimit {
 		return res, false, nil
 	}
 	// State outside the image must match it, or the next program would see
