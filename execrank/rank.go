@@ -2,6 +2,7 @@ package execrank
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,7 +153,7 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 	}
 	var bar *progress.Bar
 	if cfg.Progress != nil {
-		bar = progress.New(cfg.Progress, "codet", int64(total), nil)
+		bar = progress.New(cfg.Progress, "rank "+cmp.Or(cfg.Method, MethodCodeT), int64(total), nil)
 	}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
@@ -236,7 +237,7 @@ feed:
 	if err := f.Close(); err != nil {
 		return err
 	}
-	slog.Info("codet scores written", "out", cfg.Out, "candidates", total, "problems_with_tests", withTests,
+	slog.Info("scores written", "method", cmp.Or(cfg.Method, MethodCodeT), "out", cfg.Out, "candidates", total, "problems_with_tests", withTests,
 		"problems", len(byTask), "elapsed", time.Since(start).Round(time.Millisecond))
 	if bad > 0 {
 		return fmt.Errorf("%d bad input lines", bad)
