@@ -86,13 +86,19 @@ func ReadGeneratedTests(path string, probs map[string]*dataset.Problem, perSampl
 	return out, err
 }
 
-// Probe runs candidate c of problem p against tests and reports which
-// held. A run stopped early (timeout, crash) fails the tests it did not
-// reach.
-func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, tests []string) ([]bool, error) {
-	held := make([]bool, len(tests))
-	if len(tests) == 0 {
-		return held, nil
+// ProbeResult is what one candidate did on a problem's tests and calls.
+type ProbeResult struct {
+	Held []bool   // per test
+	Sigs []string // per call: a hash of the result, "!Exception", or "" if not reached
+}
+
+// Probe runs candidate c of problem p against tests, then evaluates calls
+// and hashes their results. A run stopped early (timeout, crash) fails the
+// tests it did not reach and leaves later signatures empty.
+func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, tests, calls []string) (*ProbeResult, error) {
+	r := &ProbeResult{Held: make([]bool, len(tests)), Sigs: make([]string, len(calls))}
+	if len(tests) == 0 && len(calls) == 0 {
+		return r, nil
 	}
 	code, cont := c.Code()
 	prefix := ""
@@ -101,19 +107,81 @@ func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *data
 	}
 	res, err := sb.Run(ctx, &sandbox.Request{
 		Mode: sandbox.ModeProbe, Source: prefix + code, CandLine: strings.Count(prefix, "\n") + 1,
-		Entry: p.EntryPoint, Setup: p.TestSetupCode, Tests: tests,
+		Entry: p.EntryPoint, Setup: p.TestSetupCode, Tests: tests, Calls: calls,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := res.Stdout
-	if len(out) > len(tests) || strings.Trim(string(out), "01") != "" {
-		return held, nil // the program wrote to fd 1 itself: trust nothing
+	held, sigs, _ := strings.Cut(string(res.Stdout), "|")
+	if len(held) > len(tests) || strings.Trim(held, "01") != "" {
+		return r, nil // the program wrote to fd 1 itself: trust nothing
 	}
-	for i, b := range out {
-		held[i] = b == '1'
+	for i := range len(held) {
+		r.Held[i] = held[i] == '1'
 	}
-	return held, nil
+	for i, s := range strings.Split(sigs, ";") {
+		if i >= len(calls) {
+			break
+		}
+		r.Sigs[i] = s
+	}
+	return r, nil
+}
+
+// CallsOf returns the distinct calls of entry that tests make
+// ("assert f(1, 2) == 3" gives "f(1, 2)"): inputs on which candidates'
+// behaviour can be compared whatever the tests expect.
+func CallsOf(tests []string, entry string) []string {
+	name := entry
+	if i := strings.LastIndex(entry, "."); i >= 0 {
+		name = entry[i+1:]
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tests {
+		k := strings.Index(t, name+"(")
+		if k < 0 {
+			continue
+		}
+		end := matchParen(t, k+len(name))
+		if end < 0 {
+			continue
+		}
+		call := t[k : end+1]
+		if !seen[call] {
+			seen[call] = true
+			out = append(out, call)
+		}
+	}
+	return out
+}
+
+// ClusterSizes gives each candidate the number of candidates with the same
+// behaviour signature (all calls alike), 0 for candidates that reached no
+// call without an exception.
+func ClusterSizes(sigs [][]string) []int {
+	key := func(s []string) (string, bool) {
+		ok := false
+		for _, x := range s {
+			if x != "" && !strings.HasPrefix(x, "!") {
+				ok = true
+			}
+		}
+		return strings.Join(s, ";"), ok
+	}
+	size := map[string]int{}
+	for _, s := range sigs {
+		if k, ok := key(s); ok {
+			size[k]++
+		}
+	}
+	out := make([]int, len(sigs))
+	for i, s := range sigs {
+		if k, ok := key(s); ok {
+			out[i] = size[k]
+		}
+	}
+	return out
 }
 
 // DualAgreement scores candidates from their test results (one row per

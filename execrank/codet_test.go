@@ -45,6 +45,13 @@ func TestDualAgreement(t *testing.T) {
 	}
 }
 
+func TestClusterSizes(t *testing.T) {
+	got := ClusterSizes([][]string{{"a", "b"}, {"a", "b"}, {"a", "c"}, {"!E", "!E"}, {"", ""}, {"a", "b"}})
+	if want := []int{3, 3, 1, 0, 0, 3}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
 func TestProbeInSandbox(t *testing.T) {
 	sb, err := sandbox.New(context.Background(), sandbox.Config{Timeout: time.Second})
 	if err != nil {
@@ -62,24 +69,37 @@ func TestProbeInSandbox(t *testing.T) {
 	}
 	code := "    print('noise')\n    return x + 1\n"
 	zero := 0
-	held, err := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code}, tests)
+	calls := CallsOf(tests, "inc")
+	if want := []string{"inc(1)", "inc('a')", "inc(0)", "inc(-1)"}; !reflect.DeepEqual(calls, want) {
+		t.Fatalf("calls %q", calls)
+	}
+	r, err := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code}, tests, calls)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []bool{true, false, false, true, false, true}; !reflect.DeepEqual(held, want) {
-		t.Fatalf("held %v, want %v", held, want)
+	if want := []bool{true, false, false, true, false, true}; !reflect.DeepEqual(r.Held, want) {
+		t.Fatalf("held %v, want %v", r.Held, want)
+	}
+	if r.Sigs[1] != "!TypeError" || len(r.Sigs[0]) != 8 || r.Sigs[0] == r.Sigs[2] {
+		t.Fatalf("signatures %q", r.Sigs)
+	}
+	// The same behaviour written differently has the same signature.
+	code2 := "    return 1 + x\n"
+	r2, _ := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code2}, tests, calls)
+	if !reflect.DeepEqual(r.Sigs, r2.Sigs) {
+		t.Fatalf("signatures differ: %q vs %q", r.Sigs, r2.Sigs)
 	}
 	// An always-equal object holds no test; a loop holds none it did not reach.
 	cheat := "    class E:\n        def __eq__(s, o): return True\n    return E()\n"
-	held, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &cheat}, tests)
-	for i, h := range held {
+	r, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &cheat}, tests, nil)
+	for i, h := range r.Held {
 		if h {
 			t.Errorf("always-equal object held test %d", i)
 		}
 	}
 	loop := "    while x == 0:\n        pass\n    return x + 1\n"
-	held, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &loop}, tests)
-	if want := []bool{true, false, false, false, false, false}; !reflect.DeepEqual(held, want) {
-		t.Fatalf("looping candidate: %v, want %v", held, want)
+	r, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &loop}, tests, nil)
+	if want := []bool{true, false, false, false, false, false}; !reflect.DeepEqual(r.Held, want) {
+		t.Fatalf("looping candidate: %v, want %v", r.Held, want)
 	}
 }

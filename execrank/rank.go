@@ -56,11 +56,23 @@ type ScoreLine struct {
 	Tests          int `json:"tests"`
 	ExamplesPassed int `json:"examples_passed,omitempty"`
 	Examples       int `json:"examples,omitempty"`
+	// Cluster is how many candidates behave identically on the calls the
+	// tests make (0: none returned normally).
+	Cluster int `json:"cluster"`
 }
 
-// exampleWeight puts one passed example above any agreement score
-// (at most candidates × tests, far below it).
-const exampleWeight = 1e9
+// score orders candidates: examples the problem states first, then dual
+// agreement with the generated tests, then, among equals, the size of the
+// candidate's behaviour cluster (candidates returning the same values on
+// the same calls). Each key is scaled past the range of the next:
+// agreement is at most candidates × tests, a cluster at most candidates.
+func score(examplesPassed int, agreement float64, cluster, candidates int) float64 {
+	return exampleWeight*float64(examplesPassed) + agreement*float64(candidates+1) + float64(cluster)
+}
+
+// exampleWeight puts one passed example above any agreement (≤ 1e4
+// candidates × 1e3 tests × 1e4 scale, well below it).
+const exampleWeight = 1e12
 
 func count(v []bool) int {
 	n := 0
@@ -72,8 +84,8 @@ func count(v []bool) int {
 	return n
 }
 
-// Rank runs every candidate against its problem's generated tests and
-// writes one dual-agreement score per candidate. Problems without usable
+// Rank runs every candidate against its problem's examples (exec) and
+// generated tests and writes one score per candidate (see score). Problems without usable
 // tests give every candidate score 0 (a tie: random order).
 func Rank(ctx context.Context, cfg RankConfig) error {
 	start := time.Now()
@@ -115,10 +127,12 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 		}
 		slog.Info("examples extracted from prompts", "examples", n, "problems", len(probs))
 	}
-	// One probe runs the examples, then the generated tests.
-	probeTests := map[string][]string{}
-	for id := range probs {
+	// One probe runs the examples, then the generated tests, then the
+	// calls of both for behaviour signatures.
+	probeTests, probeCalls := map[string][]string{}, map[string][]string{}
+	for id, p := range probs {
 		probeTests[id] = append(append([]string(nil), examples[id]...), tests[id]...)
+		probeCalls[id] = CallsOf(probeTests[id], p.EntryPoint)
 	}
 	byTask := map[string][]*dataset.Candidate{}
 	total := 0
@@ -143,9 +157,9 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 		task string
 		i    int
 	}
-	results := map[string][][]bool{}
+	results := map[string][]*ProbeResult{}
 	for id, cs := range byTask {
-		results[id] = make([][]bool, len(cs))
+		results[id] = make([]*ProbeResult, len(cs))
 	}
 	workers := cfg.Workers
 	if workers <= 0 {
@@ -165,7 +179,7 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 			defer wg.Done()
 			for j := range jobs {
 				c := byTask[j.task][j.i]
-				r, err := Probe(ctx, sb, probs[j.task], c, probeTests[j.task])
+				r, err := Probe(ctx, sb, probs[j.task], c, probeTests[j.task], probeCalls[j.task])
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = err
@@ -216,16 +230,18 @@ feed:
 		}
 		ne := len(examples[id])
 		gen := make([][]bool, len(cs))
+		sigs := make([][]string, len(cs))
 		for i := range cs {
-			gen[i] = results[id][i][ne:]
+			gen[i] = results[id][i].Held[ne:]
+			sigs[i] = results[id][i].Sigs
 		}
 		scores := DualAgreement(gen)
+		clusters := ClusterSizes(sigs)
 		for i, c := range cs {
-			line := ScoreLine{TaskID: id, Index: *c.Index, Score: scores[i], Tests: len(tests[id]), Examples: ne}
+			line := ScoreLine{TaskID: id, Index: *c.Index, Score: scores[i], Tests: len(tests[id]), Examples: ne, Cluster: clusters[i]}
 			line.Passed = count(gen[i])
-			line.ExamplesPassed = count(results[id][i][:ne])
-			// Examples the problem states outrank anything generated.
-			line.Score += exampleWeight * float64(line.ExamplesPassed)
+			line.ExamplesPassed = count(results[id][i].Held[:ne])
+			line.Score = score(line.ExamplesPassed, scores[i], clusters[i], len(cs))
 			b, _ := json.Marshal(line)
 			w.Write(append(b, '\n'))
 		}

@@ -40,8 +40,11 @@ type Request struct {
 	Entry string `json:"entry,omitempty"`
 	// Check is the test's check function; empty for plain asserts.
 	Check string `json:"check"`
-	// Tests are ModeProbe's assert statements.
+	// Tests are ModeProbe's assert statements; Calls its call expressions
+	// whose results are hashed into a behaviour signature (after a '|',
+	// 8 hex digits or "!Exception" and a ';' per call).
 	Tests []string `json:"tests,omitempty"`
+	Calls []string `json:"calls,omitempty"`
 	// Inputs and Outputs are ModeCall's argument lists and results.
 	Inputs  []json.RawMessage `json:"inputs,omitempty"`
 	Outputs []json.RawMessage `json:"outputs,omitempty"`
