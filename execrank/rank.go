@@ -85,8 +85,8 @@ func count(v []bool) int {
 }
 
 // Rank runs every candidate against its problem's examples (exec) and
-// generated tests and writes one score per candidate (see score). Problems without usable
-// tests give every candidate score 0 (a tie: random order).
+// generated tests and writes one score per candidate (see score). Problems
+// with neither give every candidate score 0 (a tie: random order).
 func Rank(ctx context.Context, cfg RankConfig) error {
 	start := time.Now()
 	if cfg.PerSample <= 0 {
