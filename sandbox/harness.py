@@ -352,11 +352,7 @@ def _run(req, st, out):
     test = req.get("test", "")
     names = {"candidate", base, entry}
     tcode = _compile_test(test, names)
-    tns = dict(ns)
-    tns[base] = wrapped
-    # Set after the candidate's code ran, so that it cannot define them.
-    tns["__tp_eq"] = lambda a, b, line, side: _record(a, b, line, side, st)
-    tns["__tp_truth"] = lambda x, line: _truth(x, st)
+    tns = _test_namespace(ns, base, wrapped, st)
     exec(tcode, tns)
     check = req.get("check", "check")
     if check:
@@ -364,6 +360,17 @@ def _run(req, st, out):
             raise RuntimeError("test defines no %s()" % check)
         tns[check](wrapped)
     out["outcome"] = "pass"
+
+
+def _test_namespace(ns, base, wrapped, st):
+    """The namespace tests run in: a copy of the candidate's globals with
+    the entry point wrapped and the comparison hooks, which are set after
+    the candidate's code ran, so that it cannot define them."""
+    tns = dict(ns)
+    tns[base] = wrapped
+    tns["__tp_eq"] = lambda a, b, line, side: _record(a, b, line, side, st)
+    tns["__tp_truth"] = lambda x, line: _truth(x, st)
+    return tns
 
 
 class _Sink:
@@ -388,11 +395,7 @@ def _probe(req, ns, base, entry, wrapped, st, out):
         ok = b"0"
         try:
             code = _compile_test(t, names)
-            tns = dict(ns)
-            tns[base] = wrapped
-            tns["__tp_eq"] = lambda a, b, line, side: _record(a, b, line, side, st)
-            tns["__tp_truth"] = lambda x, line: _truth(x, st)
-            exec(code, tns)
+            exec(code, _test_namespace(ns, base, wrapped, st))
             ok = b"1"
         except MemoryError:
             raise
@@ -406,9 +409,7 @@ def _probe(req, ns, base, entry, wrapped, st, out):
         os.write(1, b"|")
     for c in calls:
         try:
-            tns = dict(ns)
-            tns[base] = wrapped
-            sig = _sig(eval(compile(c, _TEST, "eval"), tns))
+            sig = _sig(eval(compile(c, _TEST, "eval"), _test_namespace(ns, base, wrapped, st)))
         except MemoryError:
             raise
         except BaseException as e:  # noqa: B036
