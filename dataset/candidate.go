@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Candidate is one generated solution.
@@ -38,6 +39,17 @@ func (c *Candidate) Code() (code string, continuesPrompt bool) {
 		return *c.Completion, true
 	}
 	return *c.Solution, false
+}
+
+// Source is the program text to run for problem p: the prompt followed by
+// the completion, or the solution alone. candLine is the 1-based line of
+// source where the candidate's own text starts.
+func (c *Candidate) Source(p *Problem) (source string, candLine int) {
+	code, cont := c.Code()
+	if !cont {
+		return code, 1
+	}
+	return p.Prompt + code, strings.Count(p.Prompt, "\n") + 1
 }
 
 // ParseCandidate decodes one candidate record.

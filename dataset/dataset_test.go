@@ -143,3 +143,14 @@ func TestLongLine(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCandidateSource(t *testing.T) {
+	p := &Problem{Prompt: "import x\n\ndef f():\n"}
+	comp, sol := "    return 1\n", "def f():\n    return 1\n"
+	if src, line := (&Candidate{Completion: &comp}).Source(p); src != p.Prompt+comp || line != 4 {
+		t.Errorf("completion: %q line %d", src, line)
+	}
+	if src, line := (&Candidate{Solution: &sol}).Source(p); src != sol || line != 1 {
+		t.Errorf("solution: %q line %d", src, line)
+	}
+}

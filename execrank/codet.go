@@ -100,13 +100,9 @@ func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *data
 	if len(tests) == 0 && len(calls) == 0 {
 		return r, nil
 	}
-	code, cont := c.Code()
-	prefix := ""
-	if cont {
-		prefix = p.Prompt
-	}
+	src, candLine := c.Source(p)
 	res, err := sb.Run(ctx, &sandbox.Request{
-		Mode: sandbox.ModeProbe, Source: prefix + code, CandLine: strings.Count(prefix, "\n") + 1,
+		Mode: sandbox.ModeProbe, Source: src, CandLine: candLine,
 		Entry: p.EntryPoint, Setup: p.TestSetupCode, Tests: tests, Calls: calls,
 	})
 	if err != nil {

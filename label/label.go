@@ -36,45 +36,36 @@ type Labeler struct {
 // Label runs one candidate. The error is non-nil only when the sandbox
 // failed or ctx ended.
 func (lb *Labeler) Label(ctx context.Context, p *dataset.Problem, c *dataset.Candidate) (*dataset.Label, error) {
-	code, cont := c.Code()
 	l := &dataset.Label{TaskID: c.TaskID, Index: *c.Index}
-	prefix := ""
-	if cont {
-		prefix = p.Prompt
-	}
+	src, candLine := c.Source(p)
+	var req *sandbox.Request
 	switch p.Kind() {
 	case dataset.KindStdio:
-		return l, lb.stdio(ctx, p, prefix+code, lines(prefix)+1, l)
+		return l, lb.stdio(ctx, p, src, candLine, l)
 	case dataset.KindCall:
 		fn, ins, outs := p.CallTests()
-		req := &sandbox.Request{Mode: sandbox.ModeCall, Source: prefix + code, CandLine: lines(prefix) + 1,
-			Entry: callEntry(prefix+code, fn), Inputs: ins, Outputs: outs}
-		res, err := lb.SB.Run(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		fill(l, res)
-		return l, nil
+		req = &sandbox.Request{Mode: sandbox.ModeCall, Source: src, CandLine: candLine,
+			Entry: callEntry(src, fn), Inputs: ins, Outputs: outs}
 	default:
-		req, err := lb.functionRequest(ctx, p, prefix, code)
-		if err != nil {
+		var err error
+		if req, err = lb.functionRequest(ctx, p, src, candLine); err != nil {
 			return nil, err
 		}
-		res, err := lb.SB.Run(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		fill(l, res)
-		return l, nil
 	}
+	res, err := lb.SB.Run(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	fill(l, res)
+	return l, nil
 }
 
 // functionRequest builds the run for a function-style problem.
-func (lb *Labeler) functionRequest(ctx context.Context, p *dataset.Problem, prefix, code string) (*sandbox.Request, error) {
+func (lb *Labeler) functionRequest(ctx context.Context, p *dataset.Problem, src string, candLine int) (*sandbox.Request, error) {
 	req := &sandbox.Request{
 		Mode:     sandbox.ModeFunction,
-		Source:   prefix + code,
-		CandLine: lines(prefix) + 1,
+		Source:   src,
+		CandLine: candLine,
 		Entry:    p.EntryPoint,
 		Setup:    p.TestSetupCode,
 	}
@@ -102,12 +93,8 @@ func (lb *Labeler) functionRequest(ctx context.Context, p *dataset.Problem, pref
 // Program is what a native harness runs for a function-style problem: the
 // classic HumanEval program, prompt + completion + test + check(entry).
 func Program(p *dataset.Problem, c *dataset.Candidate) string {
-	code, cont := c.Code()
-	prefix := ""
-	if cont {
-		prefix = p.Prompt
-	}
-	prog := p.TestSetupCode + prefix + code + "\n\n" + p.Test + "\n"
+	src, _ := c.Source(p)
+	prog := p.TestSetupCode + src + "\n\n" + p.Test + "\n"
 	if len(p.TestList) > 0 && p.Test == "" {
 		prog += strings.Join(p.TestList, "\n") + "\n"
 	} else if strings.Contains(p.Test, "def check(") {
@@ -157,8 +144,6 @@ func fill(l *dataset.Label, res *sandbox.Result) {
 		}
 	}
 }
-
-func lines(s string) int { return strings.Count(s, "\n") }
 
 // assertEntry guesses the function an assert list tests: the first name
 // called in the first assert.
