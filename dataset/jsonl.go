@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 )
@@ -85,4 +86,32 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 		}
 		return bytes.TrimRight(buf, "\r\n"), tooLong, err
 	}
+}
+
+// ErrInput reports that some input lines were bad (each was logged).
+var ErrInput = errors.New("some input lines were invalid")
+
+// ErrorLog is the usual onErr of the readers: it logs each bad line with
+// file:line, counts them, keeps the first 100, and lets reading go on.
+type ErrorLog struct {
+	N     int
+	First []*LineError
+}
+
+// Add records e; it never stops the reader.
+func (l *ErrorLog) Add(e *LineError) error {
+	l.N++
+	if len(l.First) < 100 {
+		l.First = append(l.First, e)
+	}
+	slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
+	return nil
+}
+
+// Err is nil when no line was bad, else ErrInput with the count.
+func (l *ErrorLog) Err() error {
+	if l.N == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w (%d)", ErrInput, l.N)
 }

@@ -92,12 +92,8 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 	if cfg.PerSample <= 0 {
 		cfg.PerSample = 5
 	}
-	bad := 0
-	onErr := func(e *dataset.LineError) error {
-		bad++
-		slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
-		return nil
-	}
+	var bad dataset.ErrorLog
+	onErr := bad.Add
 	probs, order, err := dataset.ReadProblems(cfg.Problems, onErr)
 	if err != nil {
 		return err
@@ -255,8 +251,5 @@ feed:
 	}
 	slog.Info("scores written", "method", cmp.Or(cfg.Method, MethodCodeT), "out", cfg.Out, "candidates", total, "problems_with_tests", withTests,
 		"problems", len(byTask), "elapsed", time.Since(start).Round(time.Millisecond))
-	if bad > 0 {
-		return fmt.Errorf("%d bad input lines", bad)
-	}
-	return nil
+	return bad.Err()
 }

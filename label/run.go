@@ -60,7 +60,7 @@ func (s *Summary) String() string {
 }
 
 // ErrInput reports that some input lines were bad (each was logged).
-var ErrInput = errors.New("some input lines were invalid")
+var ErrInput = dataset.ErrInput
 
 // Run labels the candidates. Labels already in Out are kept and their
 // candidates skipped, so a killed job resumes where it stopped; each label
@@ -70,14 +70,8 @@ var ErrInput = errors.New("some input lines were invalid")
 func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	start := time.Now()
 	sum := &Summary{Status: map[string]int{}}
-	onErr := func(e *dataset.LineError) error {
-		sum.InputErrors++
-		if len(sum.Errors) < 100 {
-			sum.Errors = append(sum.Errors, e)
-		}
-		slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
-		return nil
-	}
+	var bad dataset.ErrorLog
+	onErr := bad.Add
 	probs, _, err := dataset.ReadProblems(cfg.Problems, onErr)
 	if err != nil {
 		return nil, fmt.Errorf("problems: %w", err)
@@ -101,9 +95,10 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("candidates: %w", err)
 	}
+	sum.InputErrors, sum.Errors = bad.N, bad.First
 	if len(todo) == 0 {
 		sum.Elapsed = time.Since(start)
-		return sum, inputErr(sum)
+		return sum, bad.Err()
 	}
 
 	sb, err := sandbox.New(ctx, cfg.Sandbox)
@@ -199,14 +194,7 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if ctx.Err() != nil {
 		return sum, ctx.Err()
 	}
-	return sum, inputErr(sum)
-}
-
-func inputErr(s *Summary) error {
-	if s.InputErrors > 0 {
-		return fmt.Errorf("%w (%d)", ErrInput, s.InputErrors)
-	}
-	return nil
+	return sum, bad.Err()
 }
 
 // prepareOut reads the labels already in path, cuts off a torn last line

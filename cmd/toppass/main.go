@@ -126,12 +126,8 @@ type evalCmd struct {
 }
 
 func (c *evalCmd) Run() error {
-	var bad int
-	onErr := func(e *dataset.LineError) error {
-		bad++
-		slog.Error("bad input", "where", fmt.Sprintf("%s:%d", e.File, e.Line), "err", e.Err)
-		return nil
-	}
+	var bad dataset.ErrorLog
+	onErr := bad.Add
 	byKey, _, err := dataset.ReadLabels(c.Labels, onErr)
 	if err != nil {
 		return err
@@ -170,10 +166,7 @@ func (c *evalCmd) Run() error {
 			return err
 		}
 	}
-	if bad > 0 {
-		return fmt.Errorf("%d bad input lines", bad)
-	}
-	return nil
+	return bad.Err()
 }
 
 type benchCmd struct {
