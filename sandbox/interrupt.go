@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tetratelabs/wazero/sys"
 )
@@ -44,27 +43,32 @@ const (
 
 type stopState struct {
 	mu     sync.Mutex
+	gen    uint64 // counts runs; an interrupt for an older run is ignored
 	armed  bool
 	kind   stopper
 	reason atomic.Int32
 	cancel func() // cancels the run's context (stopChecks)
 }
 
-// arm prepares a run: interrupts may set the flag until disarmed.
-func (inst *instance) arm(kind stopper, cancel func()) {
+// arm prepares a run and returns its generation: interrupts for it take
+// effect until it is disarmed.
+func (inst *instance) arm(kind stopper, cancel func()) uint64 {
 	st := &inst.stop
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.gen++
 	st.armed, st.kind, st.cancel = true, kind, cancel
 	st.reason.Store(stopNoReason)
+	return st.gen
 }
 
-// interrupt stops the armed run for reason (the first reason wins).
-func (inst *instance) interrupt(reason int32) {
+// interrupt stops run gen for reason (the first reason wins); it does
+// nothing once that run is disarmed, even if it comes late.
+func (inst *instance) interrupt(gen uint64, reason int32) {
 	st := &inst.stop
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if !st.armed {
+	if !st.armed || st.gen != gen {
 		return
 	}
 	st.reason.CompareAndSwap(stopNoReason, reason)
@@ -73,15 +77,19 @@ func (inst *instance) interrupt(reason int32) {
 	}
 }
 
-// watch interrupts the run at the timeout or when ctx ends. The returned
-// function disarms (no store into memory can happen after it returns) and
-// says why the run was interrupted, if it was.
-func (inst *instance) watch(ctx context.Context, timeout time.Duration) func() int32 {
-	t := time.AfterFunc(timeout, func() { inst.interrupt(stopDeadline) })
-	stopCtx := context.AfterFunc(ctx, func() { inst.interrupt(stopCanceled) })
+// watch interrupts run gen when runCtx ends: at its deadline, or because
+// the caller's ctx ended. The returned function disarms the run and says
+// why it was interrupted, if it was.
+func (inst *instance) watch(gen uint64, ctx, runCtx context.Context) func() int32 {
+	stop := context.AfterFunc(runCtx, func() {
+		if ctx.Err() != nil {
+			inst.interrupt(gen, stopCanceled)
+		} else {
+			inst.interrupt(gen, stopDeadline)
+		}
+	})
 	return func() int32 {
-		t.Stop()
-		stopCtx()
+		stop()
 		st := &inst.stop
 		st.mu.Lock()
 		defer st.mu.Unlock()

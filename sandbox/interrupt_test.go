@@ -37,3 +37,22 @@ func BenchmarkStoppers(b *testing.B) {
 		})
 	}
 }
+
+// The fallback (wazero's own checks, used when the module cannot be
+// instrumented) enforces the same limits.
+func TestFallbackChecksStopRuns(t *testing.T) {
+	sb, err := New(context.Background(), Config{Timeout: 300 * time.Millisecond, OutputLimit: 4096, stopper: stopChecks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(context.Background())
+	if r := run(t, sb, fn("def f(x):\n    while True: pass\n", "    candidate(0)\n")); r.Stop != StopTimeout {
+		t.Fatal(r.Stop)
+	}
+	if r := run(t, sb, fn("def f(x):\n    while True: print('x'*100)\n", "    candidate(0)\n")); r.Stop != StopOutputLimit {
+		t.Fatal(r.Stop)
+	}
+	if r := run(t, sb, fn("def f(x):\n    return 1\n", "    assert candidate(0) == 1\n")); !r.Passed() {
+		t.Fatal(r)
+	}
+}

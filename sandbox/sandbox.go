@@ -452,10 +452,10 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	dl, _ := runCtx.Deadline()
 	inst.deadline.Store(dl.UnixNano())
 	defer inst.deadline.Store(0)
-	inst.arm(s.cfg.stopper, cancel)
-	inst.stdout.onOver = func() { inst.interrupt(stopOutput) }
+	gen := inst.arm(s.cfg.stopper, cancel)
+	inst.stdout.onOver = func() { inst.interrupt(gen, stopOutput) }
 	inst.stderr.onOver = inst.stdout.onOver
-	disarm := inst.watch(ctx, timeout)
+	disarm := inst.watch(gen, ctx, runCtx)
 
 	start := time.Now()
 	res = &Result{}
