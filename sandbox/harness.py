@@ -446,6 +446,7 @@ def run(raw):
     out = {"outcome": "error", "exception": "", "message": "", "exec_error": "",
            "intent_error": "", "line": 0}
     stdin, stdout, stderr = _sys.stdin, _sys.stdout, _sys.stderr
+    req = {}
     try:
         req = _json.loads(raw)
         _run(req, st, out)
@@ -471,7 +472,7 @@ def run(raw):
         out.update(outcome="memory", exception="MemoryError", exec_error="other",
                    line=_failing_line(e.__traceback__, st))
     except SystemExit as e:
-        if mode_of(raw) == "script" and e.code in (None, 0):
+        if req.get("mode") == "script" and e.code in (None, 0):
             # A program may end itself once it has written its answer.
             out["outcome"] = "pass"
         else:
@@ -505,13 +506,6 @@ def run(raw):
     except BaseException:  # noqa: B036
         out["message"] = "<unencodable>"
         return _json.dumps(out).encode()
-
-
-def mode_of(raw):
-    try:
-        return _json.loads(raw).get("mode", "function")
-    except BaseException:  # noqa: B036
-        return "function"
 
 
 def _settle():
