@@ -80,17 +80,16 @@ sys.stdout.write(base64.b64encode(marshal.dumps(outs)).decode())
 	if err != nil {
 		return "", err
 	}
-	if res.Stop == sandbox.StopOK && len(res.Stdout) > plusLiteralMax {
-		// Too big to carry in every run's test: recompute per candidate.
-		return plusCheck(inputs, "[_ref(*_copy.deepcopy(a)) for a in _INPUTS]", p), nil
-	}
-	if res.Stop != sandbox.StopOK {
-		// Fall back to computing the expected outputs in each run.
+	switch {
+	case res.Stop != sandbox.StopOK:
 		slog.Warn("HumanEval+ reference run failed; computing expected outputs per candidate",
 			"task", p.TaskID, "stop", res.Stop, "exception", res.Exception, "message", res.Message)
-		return plusCheck(inputs, "[_ref(*_copy.deepcopy(a)) for a in _INPUTS]", p), nil
+	case len(res.Stdout) > plusLiteralMax:
+		// Too big to carry in every run's test: recompute per candidate.
+	default:
+		return plusCheck(inputs, "__import__('marshal').loads(__import__('base64').b64decode("+pyString(string(res.Stdout))+"))", p), nil
 	}
-	return plusCheck(inputs, "__import__('marshal').loads(__import__('base64').b64decode("+pyString(string(res.Stdout))+"))", p), nil
+	return plusCheck(inputs, "[_ref(*_copy.deepcopy(a)) for a in _INPUTS]", p), nil
 }
 
 // plusCheck writes the test: expected is a Python expression for the list
