@@ -10,12 +10,12 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/internal/workpool"
 	"github.com/toppass/toppass/label"
 	"github.com/toppass/toppass/sandbox"
 )
@@ -173,39 +173,20 @@ func runSide(ctx context.Context, cfg SandboxConfig, s *side, n int, one func(in
 		bar = progress.New(cfg.Progress, s.name, int64(n), nil)
 	}
 	start := time.Now()
-	next := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				t := time.Now()
-				ok, _, err := one(i)
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					continue
-				}
-				s.lat[i] = time.Since(t)
-				s.verdict[i] = ok
-				if bar != nil {
-					bar.Add(1)
-				}
-			}
-		}()
-	}
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
+	// Each run writes its own slots of lat and verdict.
+	err := workpool.Each(ctx, n, cfg.Workers, func(i int) error {
+		t := time.Now()
+		ok, _, err := one(i)
+		if err != nil {
+			return err
 		}
-	}
-	close(next)
-	wg.Wait()
+		s.lat[i] = time.Since(t)
+		s.verdict[i] = ok
+		if bar != nil {
+			bar.Add(1)
+		}
+		return nil
+	})
 	s.wall = time.Since(start)
 	if bar != nil {
 		bar.Done()
@@ -215,10 +196,7 @@ func runSide(ctx context.Context, cfg SandboxConfig, s *side, n int, one func(in
 			s.passed++
 		}
 	}
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+	return err
 }
 
 // timeouts counts the runs that reached the time limit and their time.

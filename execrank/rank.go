@@ -10,12 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/internal/workpool"
 	"github.com/toppass/toppass/sandbox"
 )
 
@@ -153,61 +152,36 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 		task string
 		i    int
 	}
+	var jobs []job
 	results := map[string][]*ProbeResult{}
-	for id, cs := range byTask {
-		results[id] = make([]*ProbeResult, len(cs))
-	}
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
+	for _, id := range order {
+		for i := range byTask[id] {
+			jobs = append(jobs, job{id, i})
+		}
+		results[id] = make([]*ProbeResult, len(byTask[id]))
 	}
 	var bar *progress.Bar
 	if cfg.Progress != nil {
 		bar = progress.New(cfg.Progress, "rank "+cmp.Or(cfg.Method, MethodCodeT), int64(total), nil)
 	}
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				c := byTask[j.task][j.i]
-				r, err := Probe(ctx, sb, probs[j.task], c, probeTests[j.task], probeCalls[j.task])
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				results[j.task][j.i] = r
-				mu.Unlock()
-				if bar != nil {
-					bar.Add(1)
-				}
-			}
-		}()
-	}
-feed:
-	for _, id := range order {
-		for i := range byTask[id] {
-			select {
-			case jobs <- job{id, i}:
-			case <-ctx.Done():
-				break feed
-			}
+	// Each job writes its own slot of results: no lock needed.
+	err = workpool.Each(ctx, len(jobs), cfg.Workers, func(k int) error {
+		j := jobs[k]
+		r, err := Probe(ctx, sb, probs[j.task], byTask[j.task][j.i], probeTests[j.task], probeCalls[j.task])
+		if err != nil {
+			return err
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		results[j.task][j.i] = r
+		if bar != nil {
+			bar.Add(1)
+		}
+		return nil
+	})
 	if bar != nil {
 		bar.Done()
 	}
-	if firstErr != nil {
-		return firstErr
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if err != nil {
+		return err
 	}
 
 	f, err := os.Create(cfg.Out)

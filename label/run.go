@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/internal/workpool"
 	"github.com/toppass/toppass/sandbox"
 )
 
@@ -114,10 +114,6 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	}
 	defer out.Close()
 
-	workers := cfg.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
 	var passed atomic.Int64
 	var bar *progress.Bar
 	if cfg.Progress != nil {
@@ -126,45 +122,23 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		})
 	}
 	lb := &Labeler{SB: sb, Opts: cfg.Options}
-	jobs := make(chan *dataset.Candidate)
-	results := make(chan *dataset.Label, workers)
-	errc := make(chan error, workers+1)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range jobs {
-				l, err := lb.Label(ctx, probs[c.TaskID], c)
-				if err != nil {
-					errc <- err
-					return
-				}
-				results <- l
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for _, c := range todo {
-			select {
-			case jobs <- c:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
-
+	var mu sync.Mutex // guards out, sum and writeErr
 	var writeErr error
-	for l := range results {
-		if writeErr != nil {
-			continue
+	err = workpool.Each(ctx, len(todo), cfg.Workers, func(i int) error {
+		c := todo[i]
+		l, err := lb.Label(ctx, probs[c.TaskID], c)
+		if err != nil {
+			return err
 		}
 		b, _ := json.Marshal(l)
+		mu.Lock()
+		defer mu.Unlock()
+		if writeErr != nil {
+			return nil
+		}
 		if _, err := out.Write(append(b, '\n')); err != nil {
 			writeErr = err
-			continue
+			return nil
 		}
 		sum.Labelled++
 		sum.Status[l.Status]++
@@ -175,24 +149,19 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 		if bar != nil {
 			bar.Add(1)
 		}
-	}
+		return nil
+	})
 	if bar != nil {
 		bar.Done()
 	}
 	sum.Elapsed = time.Since(start)
-	select {
-	case err := <-errc:
-		if ctx.Err() != nil {
-			return sum, ctx.Err()
-		}
-		return sum, err
-	default:
-	}
-	if writeErr != nil {
-		return sum, writeErr
-	}
-	if ctx.Err() != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
 		return sum, ctx.Err()
+	case err != nil:
+		return sum, err
+	case writeErr != nil:
+		return sum, writeErr
 	}
 	return sum, bad.Err()
 }

@@ -5,12 +5,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/workpool"
 	"github.com/toppass/toppass/sandbox"
 )
 
@@ -46,33 +45,13 @@ func mustProblems(t *testing.T, path string) map[string]*dataset.Problem {
 func labelAll(t *testing.T, lb *Labeler, probs map[string]*dataset.Problem, cands []*dataset.Candidate) []*dataset.Label {
 	t.Helper()
 	out := make([]*dataset.Label, len(cands))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				l, err := lb.Label(context.Background(), probs[cands[i].TaskID], cands[i])
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					continue
-				}
-				out[i] = l
-			}
-		}()
-	}
-	for i := range cands {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		t.Fatal(firstErr)
+	err := workpool.Each(context.Background(), len(cands), 0, func(i int) error {
+		l, err := lb.Label(context.Background(), probs[cands[i].TaskID], cands[i])
+		out[i] = l
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
