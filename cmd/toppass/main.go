@@ -34,6 +34,8 @@ type cli struct {
 	Label   labelCmd   `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
 	Rank    rankCmd    `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
 	Eval    evalCmd    `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
+	Train   trainCmd   `cmd:"" help:"Train the neural ranker (GoMLX) on labelled candidates; resumes an interrupted run."`
+	CV      cvCmd      `cmd:"" name:"cv" help:"Problem-disjoint k-fold cross-validation of the neural ranker: train on the other folds, score the held-out one."`
 	Bench   benchCmd   `cmd:"" help:"Measure toppass's components."`
 	Version versionCmd `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 }

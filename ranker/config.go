@@ -1,0 +1,64 @@
+package ranker
+
+import "fmt"
+
+// Config sizes the model. It is saved with the model (config.json) so a
+// checkpoint always comes back with the shape it was trained with.
+type Config struct {
+	Vocab   int `json:"vocab"`    // tokenizer vocabulary size
+	Dim     int `json:"dim"`      // hidden width
+	Layers  int `json:"layers"`   // encoder blocks
+	Heads   int `json:"heads"`    // attention heads
+	FFN     int `json:"ffn"`      // feed-forward width
+	CandLen int `json:"cand_len"` // candidate tokens kept (its head)
+	ProbLen int `json:"prob_len"` // problem tokens kept (signature, docstring, examples)
+	HeadDim int `json:"head_dim"` // hidden width of the set-aware head
+}
+
+// MaxLen is the longest sequence the position table covers.
+func (c Config) MaxLen() int { return max(c.CandLen, c.ProbLen) }
+
+// Validate reports a config the model cannot be built from.
+func (c Config) Validate() error {
+	switch {
+	case c.Vocab < 260 || c.Dim <= 0 || c.Layers <= 0 || c.Heads <= 0 || c.FFN <= 0 || c.CandLen < 8 || c.ProbLen < 8 || c.HeadDim <= 0:
+		return fmt.Errorf("ranker: config has a size out of range: %+v", c)
+	case c.Dim%c.Heads != 0:
+		return fmt.Errorf("ranker: dim %d is not a multiple of heads %d", c.Dim, c.Heads)
+	}
+	return nil
+}
+
+// Presets: "tiny" for tests, "small" (the default) sized for two CPU cores
+// on GoMLX's pure-Go backend (see docs/ranker.md for the arithmetic).
+var Presets = map[string]Config{
+	"tiny":  {Vocab: 512, Dim: 16, Layers: 1, Heads: 2, FFN: 32, CandLen: 32, ProbLen: 32, HeadDim: 16},
+	"small": {Vocab: 8192, Dim: 64, Layers: 2, Heads: 4, FFN: 128, CandLen: 128, ProbLen: 128, HeadDim: 64},
+}
+
+// IntentClasses and ExecClasses are the CodeRanker fault classes (the
+// values of dataset.Label's IntentError and ExecError), "" mapped to "none".
+var (
+	IntentClasses = []string{"none", "none_returned", "empty", "wrong_type", "wrong_length",
+		"int_too_small", "int_too_large", "string_too_short", "string_too_long", "other"}
+	ExecClasses = []string{"none", "NameError", "ValueError", "EOFError", "TypeError", "IndexError",
+		"KeyError", "Timeout", "SyntaxError", "FunctionNotFound", "other"}
+	TernaryClasses = []string{"pass", "intent_error", "execution_error"}
+)
+
+// ClassIndex maps a class name to its index in classes ("" → "none",
+// unknown → "other").
+func ClassIndex(classes []string, name string) int {
+	if name == "" {
+		name = "none"
+	}
+	for i, c := range classes {
+		if c == name {
+			return i
+		}
+	}
+	return len(classes) - 1
+}
+
+// NumFeatures is the width of the per-candidate set features (see features.go).
+const NumFeatures = 8

@@ -1,0 +1,310 @@
+package ranker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+)
+
+// Files of a model directory.
+const (
+	ConfigFile    = "config.json"
+	TokenizerFile = "tokenizer.json"
+	WeightsFile   = "weights.bin.zst"
+)
+
+// NewBackend opens a GoMLX backend: "go" (pure Go, the default) or, in a
+// binary built with -tags xla, "xla:cuda" / "xla:cpu". The Go backend runs
+// its ops one after another (go:ops_sequential): with parallel op
+// scheduling GoMLX v0.26.0 deadlocked in training steps.
+func NewBackend(spec string) (backends.Backend, error) {
+	switch spec {
+	case "", "go":
+		spec = "go:ops_sequential"
+	}
+	var b backends.Backend
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("backend %q: %v", spec, r)
+			}
+		}()
+		b, err = backends.NewWithConfig(spec)
+	}()
+	return b, err
+}
+
+// Model is a tokenizer, a config and the weights, ready to score.
+type Model struct {
+	Config  Config
+	Tok     *Tokenizer
+	Ctx     *context.Context
+	Backend backends.Backend
+
+	mu    sync.Mutex
+	infer *context.Exec
+}
+
+// New makes a model with fresh (random) weights.
+func New(backend backends.Backend, cfg Config, tok *Tokenizer) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > cfg.Vocab {
+		return nil, fmt.Errorf("ranker: tokenizer has %d tokens, config allows %d", tok.VocabSize(), cfg.Vocab)
+	}
+	installDotGradient()
+	ctx := context.New()
+	ctx.SetParam("seed", int64(1))
+	ctx.SetRNGStateFromSeed(1)
+	return &Model{Config: cfg, Tok: tok, Ctx: ctx, Backend: backend}, nil
+}
+
+// Load reads a model directory written by Save.
+func Load(backend backends.Backend, dir string) (*Model, error) {
+	cb, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	tb, err := os.ReadFile(filepath.Join(dir, TokenizerFile))
+	if err != nil {
+		return nil, err
+	}
+	wb, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		return nil, err
+	}
+	return FromBytes(backend, cb, tb, wb)
+}
+
+// FromBytes builds a model from the three files' contents.
+func FromBytes(backend backends.Backend, config, tokenizer, weights []byte) (*Model, error) {
+	var cfg Config
+	if err := json.Unmarshal(config, &cfg); err != nil {
+		return nil, fmt.Errorf("ranker config: %w", err)
+	}
+	tok, err := ParseTokenizer(tokenizer)
+	if err != nil {
+		return nil, err
+	}
+	m, err := New(backend, cfg, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := DecodeWeights(m.Ctx, weights); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Save writes the model to dir (created if needed). withOptimizer keeps
+// the optimizer's state, for resuming training.
+func (m *Model) Save(dir string, withOptimizer bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cb, _ := json.MarshalIndent(m.Config, "", "  ")
+	if err := writeFileAtomic(filepath.Join(dir, ConfigFile), cb); err != nil {
+		return err
+	}
+	if err := m.Tok.Save(filepath.Join(dir, TokenizerFile)); err != nil {
+		return err
+	}
+	wb, err := EncodeWeights(m.Ctx, withOptimizer)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, WeightsFile), wb)
+}
+
+// Group is one problem and its candidates, tokenised, with set features.
+type Group struct {
+	Prob  []int32
+	Cands [][]int32
+	Lines [][]int32 // each candidate token's 1-based line
+	Feats [][]float32
+}
+
+// Encode tokenises a problem's text and its candidates' code.
+func (m *Model) Encode(problemText string, codes []string) *Group {
+	g := &Group{Prob: problemTokens(m.Tok, problemText, m.Config.ProbLen)}
+	for _, c := range codes {
+		ids, lines := candidateTokens(m.Tok, c, m.Config.CandLen)
+		g.Cands = append(g.Cands, ids)
+		g.Lines = append(g.Lines, lines)
+	}
+	g.Feats = SetFeatures(m.Tok, codes, m.Config.CandLen)
+	return g
+}
+
+// Batch turns candidates idx of g into the model's six inputs, padded to
+// size rows: cand, candMask, prob, probMask, feats, valid.
+func (c Config) Batch(g *Group, idx []int, size int) []*tensors.Tensor {
+	cand := make([]int32, size*c.CandLen)
+	cmask := make([]float32, size*c.CandLen)
+	feats := make([]float32, size*NumFeatures)
+	valid := make([]float32, size)
+	for r, i := range idx {
+		for j, id := range g.Cands[i] {
+			cand[r*c.CandLen+j] = id
+			cmask[r*c.CandLen+j] = 1
+		}
+		if len(g.Cands[i]) == 0 { // an empty candidate still reads one (pad) token
+			cmask[r*c.CandLen] = 1
+		}
+		copy(feats[r*NumFeatures:], g.Feats[i])
+		valid[r] = 1
+	}
+	prob := make([]int32, c.ProbLen)
+	pmask := make([]float32, c.ProbLen)
+	for j, id := range g.Prob {
+		prob[j] = id
+		pmask[j] = 1
+	}
+	if len(g.Prob) == 0 {
+		pmask[0] = 1
+	}
+	return []*tensors.Tensor{
+		tensors.FromFlatDataAndDimensions(cand, size, c.CandLen),
+		tensors.FromFlatDataAndDimensions(cmask, size, c.CandLen),
+		tensors.FromFlatDataAndDimensions(prob, 1, c.ProbLen),
+		tensors.FromFlatDataAndDimensions(pmask, 1, c.ProbLen),
+		tensors.FromFlatDataAndDimensions(feats, size, NumFeatures),
+		tensors.FromFlatDataAndDimensions(valid, size),
+	}
+}
+
+// BucketSize pads n candidates to a multiple of 16, so a few compiled
+// graphs serve every group size.
+func BucketSize(n int) int { return max(16, (n+15)/16*16) }
+
+// Prediction is the model's verdict on one candidate.
+type Prediction struct {
+	Score      float64 `json:"score"`  // P(pass), the ranking score
+	PIntent    float64 `json:"p_intent_error"`
+	PExec      float64 `json:"p_execution_error"`
+	Fault      string  `json:"fault"`      // most likely fault class if it fails
+	FaultP     float64 `json:"fault_p"`    // its probability given the kind
+	ErrorLine  int     `json:"error_line"` // most likely failing line (1-based)
+	ErrorLineP float64 `json:"error_line_p"`
+}
+
+// ForwardOutputs lists Forward's outputs in a fixed order (for Exec).
+func ForwardOutputs(o Outputs) []*Node { return []*Node{o.Pass, o.Ternary, o.Intent, o.Exec, o.Line} }
+
+// Predict scores all candidates of g together (the set-aware head needs
+// the whole set).
+func (m *Model) Predict(g *Group) ([]Prediction, error) {
+	n := len(g.Cands)
+	if n == 0 {
+		return nil, nil
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	args := m.Config.Batch(g, idx, BucketSize(n))
+	m.mu.Lock()
+	if m.infer == nil {
+		cfg := m.Config
+		e, err := context.NewExec(m.Backend, m.Ctx.Checked(false), func(ctx *context.Context, in []*Node) []*Node {
+			out := ForwardOutputs(Forward(ctx, cfg, Inputs{in[0], in[1], in[2], in[3], in[4], in[5]}))
+			ForgetDots(in[0].Graph())
+			return out
+		})
+		if err != nil {
+			m.mu.Unlock()
+			return nil, err
+		}
+		e.SetMaxCache(32)
+		m.infer = e
+	}
+	e := m.infer
+	m.mu.Unlock()
+	anyArgs := make([]any, len(args))
+	for i, a := range args {
+		anyArgs[i] = a
+	}
+	outs, err := e.Exec(anyArgs...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, o := range outs {
+			o.FinalizeAll()
+		}
+	}()
+	pass := tensors.MustCopyFlatData[float32](outs[0])
+	tern := tensors.MustCopyFlatData[float32](outs[1])
+	intent := tensors.MustCopyFlatData[float32](outs[2])
+	exec := tensors.MustCopyFlatData[float32](outs[3])
+	line := tensors.MustCopyFlatData[float32](outs[4])
+	preds := make([]Prediction, n)
+	L := m.Config.CandLen
+	for i := range preds {
+		p := &preds[i]
+		p.Score = sigmoid(float64(pass[i]))
+		t := softmax(tern[i*3 : i*3+3])
+		p.PIntent, p.PExec = t[1], t[2]
+		var classes []string
+		var probs []float64
+		if p.PIntent >= p.PExec {
+			classes, probs = IntentClasses, softmax(intent[i*len(IntentClasses):(i+1)*len(IntentClasses)])
+		} else {
+			classes, probs = ExecClasses, softmax(exec[i*len(ExecClasses):(i+1)*len(ExecClasses)])
+		}
+		best := 1
+		for k := 2; k < len(probs); k++ {
+			if probs[k] > probs[best] {
+				best = k
+			}
+		}
+		p.Fault, p.FaultP = classes[best], probs[best]
+		if nt := len(g.Cands[i]); nt > 0 {
+			lp := softmax(line[i*L : i*L+nt])
+			byLine := map[int32]float64{}
+			for j, q := range lp {
+				byLine[g.Lines[i][j]] += q
+			}
+			for ln, q := range byLine {
+				if q > p.ErrorLineP || q == p.ErrorLineP && int(ln) < p.ErrorLine {
+					p.ErrorLine, p.ErrorLineP = int(ln), q
+				}
+			}
+		}
+	}
+	return preds, nil
+}
+
+// ErrNoModel is returned when a model directory has no weights.
+var ErrNoModel = errors.New("ranker: no model")
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+func softmax(x []float32) []float64 {
+	out := make([]float64, len(x))
+	mx := math.Inf(-1)
+	for _, v := range x {
+		mx = math.Max(mx, float64(v))
+	}
+	var s float64
+	for i, v := range x {
+		out[i] = math.Exp(float64(v) - mx)
+		s += out[i]
+	}
+	for i := range out {
+		out[i] /= s
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+package trainer
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/ranker"
+)
+
+// Set names one labelled candidate set: problems, candidates, labels.
+type Set struct{ Problems, Candidates, Labels string }
+
+// ParseSet reads "problems.jsonl,candidates.jsonl,labels.jsonl".
+func ParseSet(s string) (Set, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return Set{}, fmt.Errorf("--set %q: want problems,candidates,labels", s)
+	}
+	return Set{parts[0], parts[1], parts[2]}, nil
+}
+
+// Row is one labelled candidate.
+type Row struct {
+	Key     dataset.Key
+	Code    string
+	Label   *dataset.Label
+	Ternary int32
+	Intent  int32
+	Exec    int32
+	Reward  float32
+}
+
+// Problem groups one candidate set's labelled candidates for one problem.
+type Problem struct {
+	TaskID string
+	Set    int // index of the Set it came from
+	Text   string
+	Rows   []Row
+	Group  *ranker.Group // filled by Encode
+}
+
+// Passes counts the passing rows.
+func (p *Problem) Passes() int {
+	n := 0
+	for _, r := range p.Rows {
+		if r.Label.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+// LoadSets reads labelled candidate sets. Candidates without a label are
+// skipped (counted in the log); bad lines go to errs with file:line.
+func LoadSets(sets []Set, errs *dataset.ErrorLog) ([]*Problem, error) {
+	var out []*Problem
+	for si, s := range sets {
+		probs, _, err := dataset.ReadProblems(s.Problems, errs.Add)
+		if err != nil {
+			return nil, err
+		}
+		labels, _, err := dataset.ReadLabels(s.Labels, errs.Add)
+		if err != nil {
+			return nil, err
+		}
+		byTask := map[string]*Problem{}
+		unlabelled := 0
+		err = dataset.ReadCandidates(s.Candidates, func(c *dataset.Candidate) error {
+			p := probs[c.TaskID]
+			if p == nil {
+				return &dataset.LineError{File: c.File, Line: c.Line, Err: fmt.Errorf("unknown task_id %q", c.TaskID)}
+			}
+			l := labels[c.Key()]
+			if l == nil {
+				unlabelled++
+				return nil
+			}
+			code, _ := c.Code()
+			g := byTask[c.TaskID]
+			if g == nil {
+				g = &Problem{TaskID: c.TaskID, Set: si, Text: ranker.ProblemText(p)}
+				byTask[c.TaskID] = g
+				out = append(out, g)
+			}
+			g.Rows = append(g.Rows, MakeRow(c.Key(), code, l))
+			return nil
+		}, errs.Add)
+		if err != nil {
+			return nil, err
+		}
+		if unlabelled > 0 {
+			slog.Warn("candidates without a label skipped", "set", s.Candidates, "count", unlabelled)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Set < out[j].Set })
+	return out, nil
+}
+
+// MakeRow derives a row's targets from its label.
+func MakeRow(k dataset.Key, code string, l *dataset.Label) Row {
+	r := Row{Key: k, Code: code, Label: l}
+	r.Intent = int32(ranker.ClassIndex(ranker.IntentClasses, l.IntentError))
+	r.Exec = int32(ranker.ClassIndex(ranker.ExecClasses, l.ExecError))
+	switch {
+	case l.Passed:
+		r.Ternary, r.Reward = 0, 3
+	case l.ExecError == "" && l.Status == "fail":
+		r.Ternary, r.Reward = 1, 2
+	case l.ExecError == "SyntaxError" || l.ExecError == "FunctionNotFound":
+		r.Ternary, r.Reward = 2, 0
+	default:
+		r.Ternary, r.Reward = 2, 1
+	}
+	if r.Ternary == 2 && r.Exec == 0 {
+		r.Exec = int32(len(ranker.ExecClasses) - 1) // timeouts, memory, output limit without a class: "other"
+	}
+	return r
+}
+
+// Encode tokenises every problem's group for m.
+func Encode(m *ranker.Model, probs []*Problem) {
+	for _, p := range probs {
+		codes := make([]string, len(p.Rows))
+		for i, r := range p.Rows {
+			codes[i] = r.Code
+		}
+		p.Group = m.Encode(p.Text, codes)
+	}
+}
+
+// Folds splits task ids into k problem-disjoint folds of near-equal size,
+// deterministically: ids are ordered by a hash of the id and dealt round
+// robin, so every candidate set of a problem lands in the same fold and the
+// split does not depend on file order.
+func Folds(taskIDs []string, k int) map[string]int {
+	ids := slices.Clone(taskIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	sort.SliceStable(ids, func(i, j int) bool { return fnv(ids[i]) < fnv(ids[j]) })
+	out := make(map[string]int, len(ids))
+	for i, id := range ids {
+		out[id] = i % k
+	}
+	return out
+}
+
+func fnv(s string) uint32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}

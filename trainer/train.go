@@ -1,0 +1,389 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/metrics"
+	"github.com/toppass/toppass/ranker"
+)
+
+// Options configure a training run.
+type Options struct {
+	ModelDir        string
+	Config          ranker.Config
+	Loss            LossParams
+	Steps           int     // optimisation steps (one group each)
+	GroupSize       int     // candidates sampled per step from one problem
+	LR              float64 // peak learning rate
+	Warmup          int     // linear warm-up steps, then cosine decay to LR/10
+	WeightDecay     float64 // AdamW decoupled weight decay
+	Clip            float64 // gradient global-norm clip (0: off)
+	ValEvery        int     // validate every N steps
+	Patience        int     // stop after N validations without improvement (0: never)
+	CheckpointEvery int     // save a resumable checkpoint every N steps
+	Seed            uint64
+	StopAt          int       // pause (with a checkpoint) after this step, to split a run; 0: run to the end
+	Progress        io.Writer // progress bar (nil: none)
+}
+
+// DefaultOptions are sized for two CPU cores (see docs/ranker.md).
+var DefaultOptions = Options{
+	Config: ranker.Presets["small"], Loss: DefaultLossParams,
+	Steps: 1500, GroupSize: 16, LR: 1e-3, Warmup: 100, WeightDecay: 0.01, Clip: 1.0,
+	ValEvery: 250, Patience: 3, CheckpointEvery: 100, Seed: 1,
+}
+
+// State is the trainer's own resumable state (checkpoint/state.json).
+type State struct {
+	Step      int     `json:"step"`
+	BestVal   float64 `json:"best_val"`
+	BestStep  int     `json:"best_step"`
+	BadEvals  int     `json:"bad_evals"`
+	Stopped   bool    `json:"stopped"`
+	ElapsedS  float64 `json:"elapsed_s"`
+	LossEMA   float64 `json:"loss_ema"`
+	TrainRows int     `json:"train_rows"`
+}
+
+// Metric is one line of metrics.jsonl.
+type Metric struct {
+	Step    int      `json:"step"`
+	Loss    float64  `json:"loss"`
+	LR      float64  `json:"lr"`
+	ValPass *float64 `json:"val_pass_at_1,omitempty"`
+	Elapsed float64  `json:"elapsed_s"`
+}
+
+const checkpointDir = "checkpoint"
+
+// ErrPaused is returned when training stops at Options.StopAt.
+var ErrPaused = errors.New("train: paused at the requested step; run again to resume")
+
+// Train trains (or resumes training of) a ranker in opts.ModelDir on the
+// train problems, validating on val (problem-disjoint from train). The best
+// model by validation ranked pass@1 (the last one without validation) is
+// written to ModelDir; a resumable checkpoint (weights, optimizer state,
+// trainer state) to ModelDir/checkpoint every CheckpointEvery steps. A
+// cancelled ctx saves a checkpoint and returns ctx's error.
+func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer, opts Options, train, val []*Problem) (*ranker.Model, error) {
+	if len(train) == 0 {
+		return nil, errors.New("train: no training problems")
+	}
+	ckDir := filepath.Join(opts.ModelDir, checkpointDir)
+	var st State
+	var m *ranker.Model
+	var err error
+	if b, rerr := os.ReadFile(filepath.Join(ckDir, "state.json")); rerr == nil {
+		if err := json.Unmarshal(b, &st); err != nil {
+			return nil, fmt.Errorf("train: %s: %w", ckDir, err)
+		}
+		if m, err = ranker.Load(backend, ckDir); err != nil {
+			return nil, fmt.Errorf("train: resuming from %s: %w", ckDir, err)
+		}
+		slog.Info("resuming", "dir", ckDir, "step", st.Step, "best_val_pass@1", st.BestVal)
+		opts.Config = m.Config
+	} else {
+		if m, err = ranker.New(backend, opts.Config, tok); err != nil {
+			return nil, err
+		}
+	}
+	if st.Stopped || st.Step >= opts.Steps {
+		slog.Info("training already finished", "step", st.Step)
+		return finalModel(backend, opts.ModelDir, m)
+	}
+
+	t0 := time.Now()
+	Encode(m, train)
+	Encode(m, val)
+	var pos, neg int
+	for _, p := range train {
+		n := p.Passes()
+		pos += n
+		neg += len(p.Rows) - n
+	}
+	st.TrainRows = pos + neg
+	posWeight := math.Min(10, math.Max(1, float64(neg)/math.Max(1, float64(pos))))
+	slog.Info("training data", "problems", len(train), "rows", pos+neg, "passing", pos, "pos_weight", posWeight,
+		"val_problems", len(val), "encode_s", time.Since(t0).Seconds())
+
+	step, err := newStepper(backend, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	mf, err := os.OpenFile(filepath.Join(opts.ModelDir, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer mf.Close()
+	enc := json.NewEncoder(mf)
+
+	var bar *progress.Bar
+	if opts.Progress != nil {
+		bar = progress.New(opts.Progress, "train", int64(opts.Steps), func() string {
+			return fmt.Sprintf("loss %.4f val@1 %.2f", st.LossEMA, st.BestVal)
+		})
+		bar.Add(st.Step)
+		defer bar.Done()
+	}
+	saveCheckpoint := func() error {
+		if err := m.Save(ckDir, true); err != nil {
+			return err
+		}
+		b, _ := json.MarshalIndent(st, "", "  ")
+		return os.WriteFile(filepath.Join(ckDir, "state.json"), b, 0o644)
+	}
+	start := time.Now()
+	base := st.ElapsedS
+	for st.Step < opts.Steps && !st.Stopped {
+		if ctx.Err() != nil {
+			st.ElapsedS = base + time.Since(start).Seconds()
+			if err := saveCheckpoint(); err != nil {
+				return nil, err
+			}
+			return nil, ctx.Err()
+		}
+		rng := rand.New(rand.NewPCG(opts.Seed, uint64(st.Step)))
+		p := train[rng.IntN(len(train))]
+		idx := SampleGroup(rng, p, opts.GroupSize)
+		lr := schedule(opts, st.Step)
+		loss, err := step.run(p, idx, lr, posWeight)
+		if err != nil {
+			return nil, fmt.Errorf("train step %d: %w", st.Step, err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return nil, fmt.Errorf("train step %d: loss is %v", st.Step, loss)
+		}
+		if st.LossEMA == 0 {
+			st.LossEMA = loss
+		}
+		st.LossEMA = 0.98*st.LossEMA + 0.02*loss
+		st.Step++
+		if bar != nil {
+			bar.Add(1)
+		}
+		met := Metric{Step: st.Step, Loss: loss, LR: lr, Elapsed: base + time.Since(start).Seconds()}
+		if len(val) > 0 && (st.Step%opts.ValEvery == 0 || st.Step == opts.Steps) {
+			v, err := Validate(m, val)
+			if err != nil {
+				return nil, err
+			}
+			met.ValPass = &v
+			if v > st.BestVal || st.BestStep == 0 {
+				st.BestVal, st.BestStep, st.BadEvals = v, st.Step, 0
+				if err := m.Save(opts.ModelDir, false); err != nil {
+					return nil, err
+				}
+			} else {
+				st.BadEvals++
+				if opts.Patience > 0 && st.BadEvals >= opts.Patience {
+					st.Stopped = true
+				}
+			}
+			slog.Info("validation", "step", st.Step, "val_pass@1", v, "best", st.BestVal, "best_step", st.BestStep, "loss_ema", st.LossEMA)
+		}
+		if err := enc.Encode(met); err != nil {
+			return nil, err
+		}
+		pause := opts.StopAt > 0 && st.Step >= opts.StopAt
+		if st.Step%opts.CheckpointEvery == 0 || st.Step == opts.Steps || st.Stopped || pause {
+			st.ElapsedS = base + time.Since(start).Seconds()
+			if err := saveCheckpoint(); err != nil {
+				return nil, err
+			}
+		}
+		if pause {
+			return nil, ErrPaused
+		}
+	}
+	if len(val) == 0 {
+		if err := m.Save(opts.ModelDir, false); err != nil {
+			return nil, err
+		}
+	}
+	return finalModel(backend, opts.ModelDir, m)
+}
+
+func finalModel(backend backends.Backend, dir string, m *ranker.Model) (*ranker.Model, error) {
+	if _, err := os.Stat(filepath.Join(dir, ranker.WeightsFile)); err != nil {
+		if err := m.Save(dir, false); err != nil {
+			return nil, err
+		}
+	}
+	return ranker.Load(backend, dir)
+}
+
+// schedule: linear warm-up, then cosine decay to a tenth of the peak.
+func schedule(o Options, step int) float64 {
+	if step < o.Warmup {
+		return o.LR * float64(step+1) / float64(o.Warmup)
+	}
+	frac := float64(step-o.Warmup) / math.Max(1, float64(o.Steps-o.Warmup))
+	return o.LR * (0.1 + 0.9*0.5*(1+math.Cos(math.Pi*math.Min(1, frac))))
+}
+
+// SampleGroup picks up to size rows of p: when p has both passing and
+// failing rows, up to half the group passes (at least one of each), so the
+// pairwise losses always have pairs; otherwise a plain random sample.
+func SampleGroup(rng *rand.Rand, p *Problem, size int) []int {
+	var pos, neg []int
+	for i, r := range p.Rows {
+		if r.Label.Passed {
+			pos = append(pos, i)
+		} else {
+			neg = append(neg, i)
+		}
+	}
+	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
+	rng.Shuffle(len(neg), func(i, j int) { neg[i], neg[j] = neg[j], neg[i] })
+	if len(pos)+len(neg) <= size {
+		return append(pos, neg...)
+	}
+	np := min(len(pos), size/2)
+	if len(neg) < size-np {
+		np = size - len(neg)
+	}
+	if np == 0 && len(pos) > 0 {
+		np = 1
+	}
+	return append(pos[:np], neg[:size-np]...)
+}
+
+// Validate is the mean ranked pass@1 of m over problems.
+func Validate(m *ranker.Model, probs []*Problem) (float64, error) {
+	var sum float64
+	for _, p := range probs {
+		preds, err := m.Predict(p.Group)
+		if err != nil {
+			return 0, err
+		}
+		sc := make([]metrics.Scored, len(preds))
+		for i, pr := range preds {
+			sc[i] = metrics.Scored{Score: pr.Score, Passed: p.Rows[i].Label.Passed}
+		}
+		sum += metrics.RankedPassAtK(sc, 1)
+	}
+	return 100 * sum / float64(len(probs)), nil
+}
+
+// stepper runs one optimisation step.
+type stepper struct {
+	m    *ranker.Model
+	opts Options
+	exec *mlctx.Exec
+}
+
+func newStepper(backend backends.Backend, m *ranker.Model, opts Options) (*stepper, error) {
+	cfg := m.Config
+	opt := optimizers.Adam().WeightDecay(opts.WeightDecay).Done()
+	lossParams := opts.Loss
+	if !slices.Contains(Losses, lossParams.Loss) {
+		return nil, fmt.Errorf("unknown loss %q (want one of %v)", lossParams.Loss, Losses)
+	}
+	withGrads, ok := opt.(interface {
+		UpdateGraphWithGradients(ctx *mlctx.Context, grads []*Node, lossDType dtypes.DType)
+	})
+	if !ok {
+		return nil, errors.New("train: the optimizer cannot take clipped gradients")
+	}
+	e, err := mlctx.NewExec(backend, m.Ctx.Checked(false), func(ctx *mlctx.Context, in []*Node) *Node {
+		g := in[0].Graph()
+		ctx.SetTraining(g, true)
+		out := ranker.Forward(ctx, cfg, ranker.Inputs{Cand: in[0], CandMask: in[1], Prob: in[2], ProbMask: in[3], Feats: in[4], Valid: in[5]})
+		t := Targets{Pass: in[6], Ternary: in[7], Intent: in[8], Exec: in[9], Reward: in[10], LineMask: in[11], HasLine: in[12],
+			Valid: in[5], PosWeight: in[13]}
+		loss, _ := Loss(lossParams, out, t) // the name was checked above
+		grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
+		if opts.Clip > 0 {
+			var sq *Node
+			for _, gr := range grads {
+				s := ReduceAllSum(Square(gr))
+				if sq == nil {
+					sq = s
+				} else {
+					sq = Add(sq, s)
+				}
+			}
+			norm := Sqrt(sq)
+			scale := Div(Scalar(g, dtypes.Float32, opts.Clip), Max(norm, Scalar(g, dtypes.Float32, opts.Clip)))
+			for i := range grads {
+				grads[i] = Mul(grads[i], scale)
+			}
+		}
+		optimizers.LearningRateVar(ctx, dtypes.Float32, opts.LR).SetValueGraph(in[14])
+		withGrads.UpdateGraphWithGradients(ctx, grads, dtypes.Float32)
+		ranker.ForgetDots(g)
+		return loss
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &stepper{m: m, opts: opts, exec: e}, nil
+}
+
+func (s *stepper) run(p *Problem, idx []int, lr, posWeight float64) (float64, error) {
+	cfg := s.m.Config
+	G := s.opts.GroupSize
+	args := cfg.Batch(p.Group, idx, G)
+	pass := make([]float32, G)
+	tern := make([]int32, G)
+	intent := make([]int32, G)
+	exec := make([]int32, G)
+	reward := make([]float32, G)
+	lineMask := make([]float32, G*cfg.CandLen)
+	hasLine := make([]float32, G)
+	for r, i := range idx {
+		row := p.Rows[i]
+		if row.Label.Passed {
+			pass[r] = 1
+		}
+		tern[r], intent[r], exec[r], reward[r] = row.Ternary, row.Intent, row.Exec, row.Reward
+		if el := int32(row.Label.ErrorLine); el > 0 && !row.Label.Passed {
+			for j, ln := range p.Group.Lines[i] {
+				if ln == el {
+					lineMask[r*cfg.CandLen+j] = 1
+					hasLine[r] = 1
+				}
+			}
+		}
+	}
+	all := make([]any, 0, 15)
+	for _, a := range args {
+		all = append(all, a)
+	}
+	all = append(all,
+		tensors.FromFlatDataAndDimensions(pass, G),
+		tensors.FromFlatDataAndDimensions(tern, G),
+		tensors.FromFlatDataAndDimensions(intent, G),
+		tensors.FromFlatDataAndDimensions(exec, G),
+		tensors.FromFlatDataAndDimensions(reward, G),
+		tensors.FromFlatDataAndDimensions(lineMask, G, cfg.CandLen),
+		tensors.FromFlatDataAndDimensions(hasLine, G),
+		tensors.FromScalar(float32(posWeight)),
+		tensors.FromScalar(float32(lr)),
+	)
+	out, err := s.exec.Exec(all...)
+	if err != nil {
+		return 0, err
+	}
+	v := float64(tensors.MustCopyFlatData[float32](out[0])[0])
+	out[0].FinalizeAll()
+	return v, nil
+}

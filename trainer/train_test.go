@@ -1,0 +1,133 @@
+package trainer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/ranker"
+)
+
+// toyProblems: in each problem the two passing candidates add, the six
+// failing ones subtract and are near-copies of each other, so the lexical
+// consensus points at the wrong ones: the model must read the code.
+func toyProblems() []*Problem {
+	var probs []*Problem
+	for p := 0; p < 4; p++ {
+		pr := &Problem{TaskID: fmt.Sprintf("Toy/%d", p), Text: fmt.Sprintf("def f%d(a, b):\n    \"\"\"Return a plus b.\"\"\"\n", p)}
+		for i := 0; i < 8; i++ {
+			pass := i%4 == 1
+			code := fmt.Sprintf("    c = %d\n    return a - b\n", i%2)
+			l := &dataset.Label{TaskID: pr.TaskID, Index: i, Status: "fail", IntentError: "int_too_small", ErrorLine: 2}
+			if pass {
+				code = fmt.Sprintf("    total = a + b  # v%d\n    return total\n", i)
+				l = &dataset.Label{TaskID: pr.TaskID, Index: i, Passed: true, Status: "pass"}
+			}
+			l.Passed = pass
+			pr.Rows = append(pr.Rows, MakeRow(dataset.Key{TaskID: pr.TaskID, Index: i}, code, l))
+		}
+		probs = append(probs, pr)
+	}
+	return probs
+}
+
+func tinyOptions(dir string, steps int) Options {
+	o := DefaultOptions
+	o.ModelDir = dir
+	o.Config = ranker.Presets["tiny"]
+	o.Steps, o.GroupSize, o.Warmup, o.LR = steps, 8, 5, 3e-3
+	o.ValEvery, o.CheckpointEvery, o.Patience = 1000, 10, 0
+	return o
+}
+
+func TestTinyModelOverfits(t *testing.T) {
+	probs := toyProblems()
+	tok := TokenizerFor(probs, 300)
+	for _, loss := range Losses {
+		t.Run(loss, func(t *testing.T) {
+			o := tinyOptions(t.TempDir(), 150)
+			o.Loss.Loss = loss
+			m, err := Train(context.Background(), backend(t), tok, o, probs, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			Encode(m, probs)
+			v, err := Validate(m, probs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v < 99.9 {
+				t.Errorf("ranked pass@1 on the training set %.1f, want 100", v)
+			}
+			preds, _ := m.Predict(probs[0].Group)
+			for _, p := range preds {
+				if math.IsNaN(p.Score) {
+					t.Fatal("NaN score")
+				}
+			}
+			if loss == "coderanker" { // the fault heads learnt the toy's fault
+				if f := preds[0]; f.Fault != "int_too_small" || f.ErrorLine != 2 {
+					t.Errorf("failing candidate predicted fault %q line %d, want int_too_small line 2", f.Fault, f.ErrorLine)
+				}
+			}
+		})
+	}
+}
+
+// TestResumeIsExact: a run paused at step 10 and resumed gives the same
+// weights as one run straight to step 20, and the saved model scores the
+// same after loading.
+func TestResumeIsExact(t *testing.T) {
+	probs := toyProblems()
+	tok := TokenizerFor(probs, 300)
+	be := backend(t)
+	straight := tinyOptions(t.TempDir(), 20)
+	a, err := Train(context.Background(), be, tok, straight, probs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := tinyOptions(t.TempDir(), 20)
+	split.StopAt = 10
+	if _, err := Train(context.Background(), be, tok, split, probs, nil); !errors.Is(err, ErrPaused) {
+		t.Fatalf("want ErrPaused, got %v", err)
+	}
+	split.StopAt = 0
+	b, err := Train(context.Background(), be, tok, split, probs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Encode(a, probs)
+	pa, _ := a.Predict(probs[0].Group)
+	pb, _ := b.Predict(probs[0].Group)
+	for i := range pa {
+		if pa[i].Score != pb[i].Score {
+			t.Fatalf("candidate %d: straight %v, resumed %v", i, pa[i].Score, pb[i].Score)
+		}
+	}
+	// Reloading the saved model gives identical scores.
+	c, err := ranker.Load(be, split.ModelDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, _ := c.Predict(probs[0].Group)
+	for i := range pa {
+		if pc[i] != pb[i] {
+			t.Fatalf("candidate %d: reloaded %+v, saved %+v", i, pc[i], pb[i])
+		}
+	}
+	// metrics.jsonl has one line per step, none repeated.
+	f, _ := os.Open(filepath.Join(split.ModelDir, "metrics.jsonl"))
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
+	}
+	if n != 20 {
+		t.Errorf("metrics.jsonl has %d lines, want 20", n)
+	}
+}
