@@ -26,9 +26,9 @@ func TestDotGradientMatchesStock(t *testing.T) {
 	be := testBackend(t)
 	installDotGradient()
 	cases := []struct {
-		name                 string
-		lhsDims, rhsDims     []int
-		lc, lb, rc, rb       []int
+		name             string
+		lhsDims, rhsDims []int
+		lc, lb, rc, rb   []int
 	}{
 		{"dense", []int{3, 4, 5}, []int{5, 6}, []int{2}, nil, []int{0}, nil},
 		{"attention scores", []int{2, 4, 3, 5}, []int{2, 6, 3, 5}, []int{3}, []int{0, 2}, []int{3}, []int{0, 2}},

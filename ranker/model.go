@@ -48,9 +48,9 @@ func Forward(ctx *context.Context, cfg Config, in Inputs) Outputs {
 	valid := ExpandAxes(in.Valid, -1) // [G,1]
 	cn := Div(c, Sqrt(AddScalar(ReduceAndKeep(Square(c), ReduceSum, -1), 1e-6)))
 	cn = Mul(cn, valid)
-	sum := ReduceAndKeep(cn, ReduceSum, 0)                              // [1,d]
-	others := Sub(sum, cn)                                              // [G,d]
-	nOthers := MaxScalar(SubScalar(ReduceAllSum(in.Valid), 1), 1)       // scalar
+	sum := ReduceAndKeep(cn, ReduceSum, 0)                                   // [1,d]
+	others := Sub(sum, cn)                                                   // [G,d]
+	nOthers := MaxScalar(SubScalar(ReduceAllSum(in.Valid), 1), 1)            // scalar
 	consensus := Div(ReduceAndKeep(Mul(cn, others), ReduceSum, -1), nOthers) // [G,1]
 
 	x := Concatenate([]*Node{c, Mul(c, p), in.Feats, consensus}, -1)
@@ -85,8 +85,8 @@ func encode(ctx *context.Context, cfg Config, tokens, mask *Node, segment int) *
 	x = layers.LayerNormalization(ctx.In("embed_norm"), x, -1).Done()
 
 	// Additive attention mask: 0 for real keys, -1e9 for padding.
-	keyBias := MulScalar(OneMinus(mask), -1e9)             // [B, L]
-	keyBias = ExpandAxes(ExpandAxes(keyBias, 1), 1)          // [B,1,1,L]
+	keyBias := MulScalar(OneMinus(mask), -1e9)      // [B, L]
+	keyBias = ExpandAxes(ExpandAxes(keyBias, 1), 1) // [B,1,1,L]
 	nh := cfg.Heads
 	dh := d / nh
 	for i := 0; i < cfg.Layers; i++ {

@@ -191,7 +191,7 @@ func BucketSize(n int) int { return max(16, (n+15)/16*16) }
 
 // Prediction is the model's verdict on one candidate.
 type Prediction struct {
-	Score      float64 `json:"score"`  // P(pass), the ranking score
+	Score      float64 `json:"score"` // P(pass), the ranking score
 	PIntent    float64 `json:"p_intent_error"`
 	PExec      float64 `json:"p_execution_error"`
 	Fault      string  `json:"fault"`      // most likely fault class if it fails

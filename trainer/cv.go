@@ -70,10 +70,10 @@ type CVConfig struct {
 
 // Score is one line of a scores file.
 type Score struct {
-	TaskID string `json:"task_id"`
-	Index  int    `json:"index"`
-	Fold   int    `json:"fold"`
-	ranker.Prediction // score = P(pass), then the predicted fault
+	TaskID            string `json:"task_id"`
+	Index             int    `json:"index"`
+	Fold              int    `json:"fold"`
+	ranker.Prediction        // score = P(pass), then the predicted fault
 }
 
 // CrossValidate trains one model per fold on the other folds' problems
