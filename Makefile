@@ -3,20 +3,28 @@ GO      ?= go
 BIN     := bin/toppass
 DATA    ?= ../shared/data
 
-.PHONY: all build demo test test-short bench bench-go wasm vet fmt clean
+HE      := $(DATA)/humaneval
+RUNS    ?= runs
+
+.PHONY: all build demo test test-short bench bench-go wasm vet fmt clean labels cv model
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/toppass
 
-# Build, then label the shipped sample: every problem shape, candidates that
-# pass, fail, raise, loop, cheat.
+# Build, then the main job on the shipped sample (every problem shape;
+# candidates that pass, fail, raise, loop, cheat): label in the sandbox, rank
+# with the shipped neural model, and compare ranked with random pass@k.
 demo: build
 	rm -f out/sample-labels.jsonl && mkdir -p out
 	$(BIN) label --problems testdata/sample/problems.jsonl \
 	  --candidates testdata/sample/candidates.jsonl --out out/sample-labels.jsonl --timeout 2s
 	@echo "--- out/sample-labels.jsonl (first lines)"; head -n 5 out/sample-labels.jsonl
+	$(BIN) rank --method neural --problems testdata/sample/problems.jsonl \
+	  --candidates testdata/sample/candidates.jsonl --out out/sample-scores.jsonl
+	@echo "--- out/sample-scores.jsonl (first lines)"; head -n 3 out/sample-scores.jsonl
+	$(BIN) eval --labels out/sample-labels.jsonl --scores out/sample-scores.jsonl --k 1,2
 
 # All tests; the shared-data checks run when $(DATA) exists (minutes).
 test: vet
@@ -29,9 +37,36 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
-# Side-by-side benchmark: wasm sandbox vs native python3 on the same candidates.
+# Side-by-side benchmarks: wasm sandbox vs native python3 on the same
+# candidates; the neural ranker's latency, throughput and GFLOP/s.
 bench: build
 	$(BIN) bench sandbox --data $(DATA)
+	$(BIN) bench ranker --data $(DATA)
+	$(BIN) bench hybrid --data $(DATA)
+
+# Labels for the shared data: HumanEval x CodeGen-16B and x code-davinci-002,
+# LeetCode references and their mutants (resumable; ~15 min on 2 cores).
+labels: build
+	mkdir -p $(RUNS)
+	$(BIN) label --problems $(HE)/problems.jsonl --candidates $(HE)/codegen16b-t0.8-n100.jsonl --out $(RUNS)/codegen-labels.jsonl
+	$(BIN) label --problems $(HE)/davinci002-problems.jsonl --candidates $(HE)/davinci002-t0.8-n200.jsonl --out $(RUNS)/davinci-labels.jsonl
+	test -s $(RUNS)/lc-mutants.jsonl || $(BIN) mutate --from $(DATA)/leetcode/train.jsonl.gz --out $(RUNS)/lc-mutants.jsonl
+	$(BIN) label --problems $(DATA)/leetcode/train.jsonl.gz --candidates $(RUNS)/lc-mutants.jsonl --out $(RUNS)/lc-mutants-labels.jsonl --timeout 1s
+
+SETS  := --set $(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(RUNS)/codegen-labels.jsonl \
+         --set $(HE)/davinci002-problems.jsonl,$(HE)/davinci002-t0.8-n200.jsonl,$(RUNS)/davinci-labels.jsonl
+EXTRA := --extra $(DATA)/leetcode/train.jsonl.gz,$(RUNS)/lc-mutants.jsonl,$(RUNS)/lc-mutants-labels.jsonl
+LOSS  ?= toppass
+STEPS ?= 800
+
+# Problem-disjoint 5-fold cross-validation over HumanEval (docs/ranker.md).
+cv: labels
+	$(BIN) cv --dir $(RUNS)/cv-$(LOSS) --loss $(LOSS) --steps $(STEPS) $(SETS) $(EXTRA)
+
+# The shipped model: everything above, no fold held out (docs/model-card.md).
+model: labels
+	$(BIN) train --model-dir $(RUNS)/model --steps $(STEPS) $(SETS) $(EXTRA)
+	cp $(RUNS)/model/config.json $(RUNS)/model/tokenizer.json $(RUNS)/model/weights.bin.zst ranker/default/
 
 bench-go:
 	$(GO) test -run XXX -bench . -benchtime 20x ./sandbox

@@ -42,6 +42,8 @@ type RankConfig struct {
 	Workers      int
 	Sandbox      sandbox.Config
 	Progress     io.Writer
+	// Cache, when set, answers probes already run and keeps new ones.
+	Cache *ProbeCache
 }
 
 // ScoreLine is one line of the scores file.
@@ -58,6 +60,10 @@ type ScoreLine struct {
 	// Cluster is how many candidates behave identically on the calls the
 	// tests make (0: none returned normally).
 	Cluster int `json:"cluster"`
+	// Agreement is the candidate's CodeT dual-agreement score: the number
+	// of candidates passing exactly its set of generated tests times the
+	// number of tests in that set.
+	Agreement float64 `json:"agreement"`
 }
 
 // score orders candidates: examples the problem states first, then dual
@@ -88,6 +94,43 @@ func count(v []bool) int {
 // with neither give every candidate score 0 (a tie: random order).
 func Rank(ctx context.Context, cfg RankConfig) error {
 	start := time.Now()
+	lines, order, err := Features(ctx, cfg)
+	if err != nil && lines == nil {
+		return err
+	}
+	f, ferr := os.Create(cfg.Out)
+	if ferr != nil {
+		return ferr
+	}
+	w := bufio.NewWriter(f)
+	total, withTests := 0, 0
+	for _, id := range order {
+		for _, line := range lines[id] {
+			b, _ := json.Marshal(line)
+			w.Write(append(b, '\n'))
+			total++
+		}
+		if len(lines[id]) > 0 && lines[id][0].Tests > 0 {
+			withTests++
+		}
+	}
+	if ferr := w.Flush(); ferr != nil {
+		f.Close()
+		return ferr
+	}
+	if ferr := f.Close(); ferr != nil {
+		return ferr
+	}
+	slog.Info("scores written", "method", cmp.Or(cfg.Method, MethodCodeT), "out", cfg.Out, "candidates", total, "problems_with_tests", withTests,
+		"problems", len(lines), "elapsed", time.Since(start).Round(time.Millisecond))
+	return err
+}
+
+// Features probes every candidate (examples for exec, generated tests) and
+// returns each problem's score lines, in candidate order, and the problems
+// in file order. Bad input lines are reported in the returned error after
+// the rest is done (lines is then still set).
+func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []string, error) {
 	if cfg.PerSample <= 0 {
 		cfg.PerSample = 5
 	}
@@ -95,30 +138,38 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 	onErr := bad.Add
 	probs, order, err := dataset.ReadProblems(cfg.Problems, onErr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	tests := map[string][]string{}
 	if cfg.Tests != "" {
 		if tests, err = ReadGeneratedTests(cfg.Tests, probs, cfg.PerSample, onErr); err != nil {
-			return err
+			return nil, nil, err
 		}
 	} else if cfg.Method != MethodExec {
-		return errors.New("codet needs generated tests (--tests)")
+		return nil, nil, errors.New("codet needs generated tests (--tests)")
 	}
 	examples := map[string][]string{}
+	stdio := map[string][]dataset.IOCase{} // stdin/stdout problems' examples
 	if cfg.Method == MethodExec {
 		src := probs
 		if cfg.ExamplesFrom != "" {
 			if src, _, err = dataset.ReadProblems(cfg.ExamplesFrom, onErr); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
 		n := 0
 		for id, p := range probs {
-			if q := src[id]; q != nil {
-				examples[id] = ExtractExamples(q.Prompt, p.EntryPoint)
-				n += len(examples[id])
+			q := src[id]
+			if q == nil {
+				continue
 			}
+			if p.Kind() == dataset.KindStdio {
+				stdio[id] = ExtractStdioExamples(q.Statement())
+				n += len(stdio[id])
+				continue
+			}
+			examples[id] = ExtractExamples(q.Prompt, p.EntryPoint)
+			n += len(examples[id])
 		}
 		slog.Info("examples extracted from prompts", "examples", n, "problems", len(probs))
 	}
@@ -140,11 +191,11 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 		return nil
 	}, onErr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	sb, err := sandbox.New(ctx, cfg.Sandbox)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer sb.Close(context.Background())
 
@@ -167,9 +218,32 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 	// Each job writes its own slot of results: no lock needed.
 	err = workpool.Each(ctx, len(jobs), cfg.Workers, func(k int) error {
 		j := jobs[k]
-		r, err := Probe(ctx, sb, probs[j.task], byTask[j.task][j.i], probeTests[j.task], probeCalls[j.task])
-		if err != nil {
-			return err
+		p, c := probs[j.task], byTask[j.task][j.i]
+		var key string
+		var r *ProbeResult
+		if cfg.Cache != nil {
+			keyTests := probeTests[j.task]
+			for _, ex := range stdio[j.task] {
+				keyTests = append(keyTests[:len(keyTests):len(keyTests)], "stdio\x01"+ex.Input+"\x01"+ex.Output)
+			}
+			key = probeKey(p, c, keyTests, probeCalls[j.task], cfg.Sandbox.Timeout)
+			r = cfg.Cache.get(key)
+		}
+		if r == nil {
+			var err error
+			if len(stdio[j.task]) > 0 {
+				r, err = ProbeStdio(ctx, sb, p, c, stdio[j.task])
+			} else {
+				r, err = Probe(ctx, sb, p, c, probeTests[j.task], probeCalls[j.task])
+			}
+			if err != nil {
+				return err
+			}
+			if cfg.Cache != nil {
+				if err := cfg.Cache.put(key, r); err != nil {
+					return err
+				}
+			}
 		}
 		results[j.task][j.i] = r
 		if bar != nil {
@@ -181,24 +255,18 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 		bar.Done()
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 
-	f, err := os.Create(cfg.Out)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	withTests := 0
+	lines := map[string][]ScoreLine{}
+	var done []string
 	for _, id := range order {
 		cs := byTask[id]
 		if len(cs) == 0 {
 			continue
 		}
-		if len(tests[id]) > 0 {
-			withTests++
-		}
-		ne := len(examples[id])
+		done = append(done, id)
+		ne := len(examples[id]) + len(stdio[id])
 		gen := make([][]bool, len(cs))
 		sigs := make([][]string, len(cs))
 		for i := range cs {
@@ -208,22 +276,13 @@ func Rank(ctx context.Context, cfg RankConfig) error {
 		scores := DualAgreement(gen)
 		clusters := ClusterSizes(sigs)
 		for i, c := range cs {
-			line := ScoreLine{TaskID: id, Index: *c.Index, Score: scores[i], Tests: len(tests[id]), Examples: ne, Cluster: clusters[i]}
+			line := ScoreLine{TaskID: id, Index: *c.Index, Tests: len(tests[id]), Examples: ne, Cluster: clusters[i], Agreement: scores[i]}
 			line.Passed = count(gen[i])
 			line.ExamplesPassed = count(results[id][i].Held[:ne])
 			line.Score = score(line.ExamplesPassed, scores[i], clusters[i], len(cs))
-			b, _ := json.Marshal(line)
-			w.Write(append(b, '\n'))
+			lines[id] = append(lines[id], line)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	slog.Info("scores written", "method", cmp.Or(cfg.Method, MethodCodeT), "out", cfg.Out, "candidates", total, "problems_with_tests", withTests,
-		"problems", len(byTask), "elapsed", time.Since(start).Round(time.Millisecond))
-	return bad.Err()
+	slog.Debug("probed", "candidates", total)
+	return lines, done, bad.Err()
 }

@@ -61,4 +61,11 @@ func ClassIndex(classes []string, name string) int {
 }
 
 // NumFeatures is the width of the per-candidate set features (see features.go).
-const NumFeatures = 8
+const NumFeatures = 12
+
+// Static is what compiling a candidate, without running it, tells.
+type Static struct {
+	SyntaxError bool // it does not compile
+	Undefined   int  // global names it reads but never binds
+	Failed      bool // the analysis did not finish (treated as not compiling)
+}

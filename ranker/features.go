@@ -22,12 +22,22 @@ import (
 //	5 token count, z-scored within the problem
 //	6 truncated: longer than the model reads
 //	7 fraction of its non-blank lines that repeat an earlier line
-func SetFeatures(tok *Tokenizer, codes []string, candLen int) [][]float32 {
+//	8 line consensus: mean Jaccard similarity of its set of normalised lines
+//	9 structural consensus: as 0, with identifiers and literals masked
+//	10 syntax error (static: compiled, never run)
+//	11 global names read but never bound, min(n, 3)/3 (static)
+//
+// statics may be nil (features 10 and 11 are then 0).
+func SetFeatures(tok *Tokenizer, codes []string, statics []Static, candLen int) [][]float32 {
 	n := len(codes)
 	grams := make([][]uint64, n)
+	lineSets := make([][]uint64, n)
+	shapeGrams := make([][]uint64, n)
 	lens := make([]float64, n)
 	norm := make([]string, n)
 	for i, c := range codes {
+		lineSets[i] = hashedSet(strings.Split(normaliseCode(c), "\n"))
+		shapeGrams[i] = bigramSet(maskedTokens(c))
 		ids := tok.Encode(c)
 		lens[i] = float64(len(ids))
 		set := make([]uint64, 0, len(ids))
@@ -38,22 +48,12 @@ func SetFeatures(tok *Tokenizer, codes []string, candLen int) [][]float32 {
 		grams[i] = slices.Compact(set)
 		norm[i] = normaliseCode(c)
 	}
-	cons := make([]float64, n)
-	for i := 0; i < n; i++ {
-		for j := i + 1; j < n; j++ {
-			s := jaccard(grams[i], grams[j])
-			cons[i] += s
-			cons[j] += s
-		}
-	}
+	cons := consensus(grams)
+	lineCons := consensus(lineSets)
+	shapeCons := consensus(shapeGrams)
 	same := map[string]int{}
 	for _, s := range norm {
 		same[s]++
-	}
-	if n > 1 {
-		for i := range cons {
-			cons[i] /= float64(n - 1)
-		}
 	}
 	consZ := zscores(cons)
 	lenZ := zscores(lens)
@@ -80,8 +80,107 @@ func SetFeatures(tok *Tokenizer, codes []string, candLen int) [][]float32 {
 		if lens[i] > float64(candLen) {
 			trunc = 1
 		}
+		var syn, undef float32
+		if statics != nil {
+			if statics[i].SyntaxError || statics[i].Failed {
+				syn = 1
+			}
+			undef = float32(min(statics[i].Undefined, 3)) / 3
+		}
 		out[i] = []float32{float32(cons[i]), float32(consZ[i]), float32(rank[i]), float32(dup),
-			float32(math.Log1p(lens[i]) / 6), float32(lenZ[i]), float32(trunc), float32(repeatedLines(codes[i]))}
+			float32(math.Log1p(lens[i]) / 6), float32(lenZ[i]), float32(trunc), float32(repeatedLines(codes[i])),
+			float32(lineCons[i]), float32(shapeCons[i]), syn, undef}
+	}
+	return out
+}
+
+// consensus is each set's mean Jaccard similarity to the other sets.
+func consensus(sets [][]uint64) []float64 {
+	n := len(sets)
+	out := make([]float64, n)
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			s := jaccard(sets[i], sets[j])
+			out[i] += s
+			out[j] += s
+		}
+	}
+	if n > 1 {
+		for i := range out {
+			out[i] /= float64(n - 1)
+		}
+	}
+	return out
+}
+
+func hashedSet(items []string) []uint64 {
+	set := make([]uint64, 0, len(items))
+	for _, it := range items {
+		if strings.TrimSpace(it) != "" {
+			set = append(set, fnv64(it))
+		}
+	}
+	slices.Sort(set)
+	return slices.Compact(set)
+}
+
+func bigramSet(toks []string) []uint64 {
+	set := make([]uint64, 0, len(toks))
+	for j := 0; j+1 < len(toks); j++ {
+		set = append(set, fnv64(toks[j])*31+fnv64(toks[j+1]))
+	}
+	slices.Sort(set)
+	return slices.Compact(set)
+}
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// pythonKeywords stay visible when identifiers are masked.
+var pythonKeywords = map[string]bool{}
+
+func init() {
+	for _, k := range strings.Fields("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield len range enumerate sorted set list dict str int float sum max min abs append") {
+		pythonKeywords[k] = true
+	}
+}
+
+// maskedTokens splits code into words and symbols, with identifiers
+// (except keywords and common builtins) as "N" and numbers as "0": the
+// program's shape, whatever its names.
+func maskedTokens(code string) []string {
+	var out []string
+	i := 0
+	for i < len(code) {
+		c := code[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case isWord(c):
+			j := i
+			for j < len(code) && isWord(code[j]) {
+				j++
+			}
+			w := code[i:j]
+			switch {
+			case pythonKeywords[w]:
+				out = append(out, w)
+			case w[0] >= '0' && w[0] <= '9':
+				out = append(out, "0")
+			default:
+				out = append(out, "N")
+			}
+			i = j
+		default:
+			out = append(out, code[i:i+1])
+			i++
+		}
 	}
 	return out
 }

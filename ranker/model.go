@@ -57,7 +57,9 @@ func Forward(ctx *context.Context, cfg Config, in Inputs) Outputs {
 	h := activations.Gelu(dense(ctx.In("head_hidden"), x, cfg.HeadDim))
 	h = layers.LayerNormalization(ctx.In("head_norm"), h, -1).Done()
 	out := Outputs{
-		Pass:    Squeeze(dense(ctx.In("head_pass"), h, 1), -1),
+		// The set and static features also reach the score directly (a
+		// linear skip), so the consensus signal is there from step one.
+		Pass:    Squeeze(Add(dense(ctx.In("head_pass"), h, 1), dense(ctx.In("head_skip"), in.Feats, 1)), -1),
 		Ternary: dense(ctx.In("head_ternary"), h, 3),
 		Intent:  dense(ctx.In("head_intent"), h, len(IntentClasses)),
 		Exec:    dense(ctx.In("head_exec"), h, len(ExecClasses)),

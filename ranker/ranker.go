@@ -2,7 +2,6 @@ package ranker
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -136,15 +135,16 @@ type Group struct {
 	Feats [][]float32
 }
 
-// Encode tokenises a problem's text and its candidates' code.
-func (m *Model) Encode(problemText string, codes []string) *Group {
+// Encode tokenises a problem's text and its candidates' code; statics
+// (from package static; nil if unknown) add what compiling them told.
+func (m *Model) Encode(problemText string, codes []string, statics []Static) *Group {
 	g := &Group{Prob: problemTokens(m.Tok, problemText, m.Config.ProbLen)}
 	for _, c := range codes {
 		ids, lines := candidateTokens(m.Tok, c, m.Config.CandLen)
 		g.Cands = append(g.Cands, ids)
 		g.Lines = append(g.Lines, lines)
 	}
-	g.Feats = SetFeatures(m.Tok, codes, m.Config.CandLen)
+	g.Feats = SetFeatures(m.Tok, codes, statics, m.Config.CandLen)
 	return g
 }
 
@@ -286,9 +286,6 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 	}
 	return preds, nil
 }
-
-// ErrNoModel is returned when a model directory has no weights.
-var ErrNoModel = errors.New("ranker: no model")
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 

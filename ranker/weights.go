@@ -33,9 +33,10 @@ type varHeader struct {
 
 const weightsMagic = "TPW1"
 
-// optimizerScope holds the optimizer's variables (moments, step counters).
+// isOptimizerVar: the optimizer's variables (Adam's moments, the learning
+// rate, step counters) live in these scopes.
 func isOptimizerVar(scope string) bool {
-	return strings.HasPrefix(scope, "/optimizers") || strings.HasPrefix(scope, "/global_step") || strings.Contains(scope, "/adam")
+	return strings.HasPrefix(scope, "/optimizers") || strings.HasPrefix(scope, "/AdamOptimizer")
 }
 
 // EncodeWeights serialises ctx's variables; withOptimizer keeps the

@@ -294,6 +294,42 @@ def _normalize(v):
     return v
 
 
+def _undefined_names(source):
+    """Static mode: global names the program reads but never binds (nor
+    imports, nor gets from builtins), found with the compiler's symbol
+    tables; the program is compiled, never run. A name bound only in a
+    function by a `global` statement counts as bound. Star imports of
+    modules that import here add their public names."""
+    import symtable
+    top = symtable.symtable(source, _CAND, "exec")
+    bound = set()
+    for sym in top.get_symbols():
+        if sym.is_assigned() or sym.is_imported() or sym.is_namespace():
+            bound.add(sym.get_name())
+    for node in _ast.parse(source).body:
+        if isinstance(node, _ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            try:
+                mod = __import__(node.module or "", fromlist=["*"])
+                bound.update(getattr(mod, "__all__", None) or
+                             [n for n in dir(mod) if not n.startswith("_")])
+            except BaseException:  # noqa: B036 - unknown module: its names stay unknown
+                pass
+    used = set()
+
+    def walk(t, is_top):
+        for sym in t.get_symbols():
+            name = sym.get_name()
+            if sym.is_declared_global() and sym.is_assigned():
+                bound.add(name)
+            if sym.is_referenced() and (sym.is_global() or (is_top and not sym.is_assigned())):
+                used.add(name)
+        for child in t.get_children():
+            walk(child, False)
+
+    walk(top, True)
+    return sorted(n for n in used - bound if not hasattr(_builtins, n))[:50]
+
+
 def _exec_in_main(code, ns):
     exec(code, ns)
 
@@ -318,6 +354,10 @@ def _run(req, st, out):
         out["message"] = str(e)[:500]
         ln = (e.lineno or 0) - st.cand_line + 1
         out["line"] = ln if ln > 0 else 0
+        return
+    if mode == "static":
+        out["undefined"] = _undefined_names(source)
+        out["outcome"] = "pass"
         return
     _exec_in_main(code, ns)
     if mode == "script":
@@ -444,7 +484,7 @@ def _truth(x, st):
 def run(raw):
     st = _State()
     out = {"outcome": "error", "exception": "", "message": "", "exec_error": "",
-           "intent_error": "", "line": 0}
+           "intent_error": "", "line": 0, "undefined": []}
     stdin, stdout, stderr = _sys.stdin, _sys.stdout, _sys.stderr
     req = {}
     try:

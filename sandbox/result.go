@@ -22,6 +22,10 @@ const (
 	// the entry point) on its own, and writes one byte per test to stdout:
 	// '1' if it held, '0' if not (CodeT-style agreement).
 	ModeProbe Mode = "probe"
+	// ModeStatic compiles Source without running it: a SyntaxError is
+	// reported as usual, otherwise Reply.Undefined lists the global names
+	// the program reads but never binds (a NameError waiting to happen).
+	ModeStatic Mode = "static"
 )
 
 // Request is one program to run.
@@ -88,6 +92,8 @@ type Reply struct {
 	Line     int    `json:"line"`
 	LineText string `json:"line_text,omitempty"`
 	TestsRun int    `json:"tests_run,omitempty"`
+	// Undefined (ModeStatic) are global names read but never bound.
+	Undefined []string `json:"undefined,omitempty"`
 }
 
 // Result describes a finished run.

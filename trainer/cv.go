@@ -104,8 +104,8 @@ func CrossValidate(ctx context.Context, cfg CVConfig, sets, extra []*Problem, to
 				train = append(train, p)
 			}
 		}
-		train = append(train, extra...)
 		tr, val := SplitValidation(train, cfg.ValFrac)
+		tr = append(tr, extra...) // training only: never validated on
 		slog.Info("fold", "fold", f, "train_groups", len(tr), "val_groups", len(val), "test_groups", len(test))
 		be, err := cfg.Backends()
 		if err != nil {

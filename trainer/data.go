@@ -1,11 +1,13 @@
 package trainer
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/ranker"
@@ -27,6 +29,7 @@ func ParseSet(s string) (Set, error) {
 type Row struct {
 	Key     dataset.Key
 	Code    string
+	Static  ranker.Static
 	Label   *dataset.Label
 	Ternary int32
 	Intent  int32
@@ -41,6 +44,9 @@ type Problem struct {
 	Text   string
 	Rows   []Row
 	Group  *ranker.Group // filled by Encode
+	// Weight is how often training draws this problem, relative to the
+	// others (0 counts as 1).
+	Weight float64
 }
 
 // Passes counts the passing rows.
@@ -56,7 +62,8 @@ func (p *Problem) Passes() int {
 
 // LoadSets reads labelled candidate sets. Candidates without a label are
 // skipped (counted in the log); bad lines go to errs with file:line.
-func LoadSets(sets []Set, errs *dataset.ErrorLog) ([]*Problem, error) {
+// analyse, when not nil, adds each candidate's static analysis.
+func LoadSets(ctx context.Context, sets []Set, analyse ranker.Analyse, errs *dataset.ErrorLog) ([]*Problem, error) {
 	var out []*Problem
 	for si, s := range sets {
 		probs, _, err := dataset.ReadProblems(s.Problems, errs.Add)
@@ -68,6 +75,7 @@ func LoadSets(sets []Set, errs *dataset.ErrorLog) ([]*Problem, error) {
 			return nil, err
 		}
 		byTask := map[string]*Problem{}
+		cands := map[string][]*dataset.Candidate{}
 		unlabelled := 0
 		err = dataset.ReadCandidates(s.Candidates, func(c *dataset.Candidate) error {
 			p := probs[c.TaskID]
@@ -87,10 +95,26 @@ func LoadSets(sets []Set, errs *dataset.ErrorLog) ([]*Problem, error) {
 				out = append(out, g)
 			}
 			g.Rows = append(g.Rows, MakeRow(c.Key(), code, l))
+			cands[c.TaskID] = append(cands[c.TaskID], c)
 			return nil
 		}, errs.Add)
 		if err != nil {
 			return nil, err
+		}
+		if analyse != nil {
+			t0 := time.Now()
+			n := 0
+			for id, g := range byTask {
+				st, err := analyse(ctx, probs[id], cands[id])
+				if err != nil {
+					return nil, err
+				}
+				for i := range g.Rows {
+					g.Rows[i].Static = st[i]
+				}
+				n += len(st)
+			}
+			slog.Info("static analysis", "set", s.Candidates, "candidates", n, "seconds", time.Since(t0).Seconds())
 		}
 		if unlabelled > 0 {
 			slog.Warn("candidates without a label skipped", "set", s.Candidates, "count", unlabelled)
@@ -125,10 +149,12 @@ func MakeRow(k dataset.Key, code string, l *dataset.Label) Row {
 func Encode(m *ranker.Model, probs []*Problem) {
 	for _, p := range probs {
 		codes := make([]string, len(p.Rows))
+		statics := make([]ranker.Static, len(p.Rows))
 		for i, r := range p.Rows {
 			codes[i] = r.Code
+			statics[i] = r.Static
 		}
-		p.Group = m.Encode(p.Text, codes)
+		p.Group = m.Encode(p.Text, codes, statics)
 	}
 }
 

@@ -2,7 +2,6 @@ package trainer
 
 import (
 	"fmt"
-	"math"
 
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/toppass/toppass/ranker"
@@ -113,7 +112,6 @@ func LineLoss(logits, lineMask, rows *Node) *Node {
 // the choice.
 func topFraction(s, member *Node, frac float64) *Node {
 	g := s.Graph()
-	n := s.Shape().Dimensions[0]
 	ss := StopGradient(s)
 	si := ExpandAxes(ss, -1) // [G,1] row i
 	sj := ExpandAxes(ss, 0)  // [1,G] row j
@@ -126,7 +124,6 @@ func topFraction(s, member *Node, frac float64) *Node {
 	rank := ReduceSum(aheadF, -1) // rows of its class ranked above it
 	count := ReduceAllSum(member)
 	keep := Ceil(MulScalar(count, frac))
-	_ = n
 	return Mul(member, ConvertDType(LessThan(rank, keep), s.DType()))
 }
 
@@ -154,6 +151,3 @@ func RankHinge(s, reward, valid *Node) *Node {
 	diff := Sub(ExpandAxes(s, -1), ExpandAxes(s, 0)) // s_i - s_j
 	return Div(ReduceAllSum(Mul(w, Max(diff, ZerosLike(diff)))), MaxScalar(ReduceAllSum(w), 1))
 }
-
-// hingeSq is l(x) for tests.
-func hingeSq(x float64) float64 { return math.Pow(math.Max(0, 1-x), 2) }

@@ -124,6 +124,10 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 	slog.Info("training data", "problems", len(train), "rows", pos+neg, "passing", pos, "pos_weight", posWeight,
 		"val_problems", len(val), "encode_s", time.Since(t0).Seconds())
 
+	if len(val) > 0 && st.Step == 0 {
+		slog.Info("validation baseline", "lexical_consensus_pass@1", ValidateBy(val, func(p *Problem, i int) float64 { return float64(p.Group.Feats[i][0]) }))
+	}
+	pick := newPicker(train)
 	step, err := newStepper(backend, m, opts)
 	if err != nil {
 		return nil, err
@@ -161,7 +165,7 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 			return nil, ctx.Err()
 		}
 		rng := rand.New(rand.NewPCG(opts.Seed, uint64(st.Step)))
-		p := train[rng.IntN(len(train))]
+		p := train[pick.draw(rng)]
 		idx := SampleGroup(rng, p, opts.GroupSize)
 		lr := schedule(opts, st.Step)
 		loss, err := step.run(p, idx, lr, posWeight)
@@ -230,6 +234,29 @@ func finalModel(backend backends.Backend, dir string, m *ranker.Model) (*ranker.
 	return ranker.Load(backend, dir)
 }
 
+// picker draws problems in proportion to their weights.
+type picker struct{ cum []float64 }
+
+func newPicker(probs []*Problem) picker {
+	var p picker
+	total := 0.0
+	for _, pr := range probs {
+		w := pr.Weight
+		if w <= 0 {
+			w = 1
+		}
+		total += w
+		p.cum = append(p.cum, total)
+	}
+	return p
+}
+
+func (p picker) draw(rng *rand.Rand) int {
+	x := rng.Float64() * p.cum[len(p.cum)-1]
+	i, _ := slices.BinarySearch(p.cum, x)
+	return min(i, len(p.cum)-1)
+}
+
 // schedule: linear warm-up, then cosine decay to a tenth of the peak.
 func schedule(o Options, step int) float64 {
 	if step < o.Warmup {
@@ -239,48 +266,62 @@ func schedule(o Options, step int) float64 {
 	return o.LR * (0.1 + 0.9*0.5*(1+math.Cos(math.Pi*math.Min(1, frac))))
 }
 
-// SampleGroup picks up to size rows of p: when p has both passing and
-// failing rows, up to half the group passes (at least one of each), so the
-// pairwise losses always have pairs; otherwise a plain random sample.
+// SampleGroup picks up to size rows of p at random, keeping the problem's
+// own mix of passing and failing candidates (the set-aware head compares a
+// candidate with its group, so the group must look like the ranking-time
+// set), except that a problem with both kinds always gives at least one
+// of each, so the pairwise losses have pairs.
 func SampleGroup(rng *rand.Rand, p *Problem, size int) []int {
-	var pos, neg []int
-	for i, r := range p.Rows {
-		if r.Label.Passed {
-			pos = append(pos, i)
-		} else {
-			neg = append(neg, i)
+	perm := rng.Perm(len(p.Rows))
+	if len(perm) <= size {
+		return perm
+	}
+	idx := perm[:size]
+	for _, want := range []bool{true, false} {
+		has := slices.ContainsFunc(idx, func(i int) bool { return p.Rows[i].Label.Passed == want })
+		if has {
+			continue
+		}
+		for _, i := range perm[size:] {
+			if p.Rows[i].Label.Passed == want {
+				// replace a row of the kind that is in excess
+				for k := range idx {
+					if p.Rows[idx[k]].Label.Passed != want {
+						idx[k] = i
+						break
+					}
+				}
+				break
+			}
 		}
 	}
-	rng.Shuffle(len(pos), func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
-	rng.Shuffle(len(neg), func(i, j int) { neg[i], neg[j] = neg[j], neg[i] })
-	if len(pos)+len(neg) <= size {
-		return append(pos, neg...)
-	}
-	np := min(len(pos), size/2)
-	if len(neg) < size-np {
-		np = size - len(neg)
-	}
-	if np == 0 && len(pos) > 0 {
-		np = 1
-	}
-	return append(pos[:np], neg[:size-np]...)
+	return idx
 }
 
 // Validate is the mean ranked pass@1 of m over problems.
 func Validate(m *ranker.Model, probs []*Problem) (float64, error) {
-	var sum float64
+	scores := map[*Problem][]ranker.Prediction{}
 	for _, p := range probs {
 		preds, err := m.Predict(p.Group)
 		if err != nil {
 			return 0, err
 		}
-		sc := make([]metrics.Scored, len(preds))
-		for i, pr := range preds {
-			sc[i] = metrics.Scored{Score: pr.Score, Passed: p.Rows[i].Label.Passed}
+		scores[p] = preds
+	}
+	return ValidateBy(probs, func(p *Problem, i int) float64 { return scores[p][i].Score }), nil
+}
+
+// ValidateBy is the mean ranked pass@1 over probs of ranking by score.
+func ValidateBy(probs []*Problem, score func(p *Problem, i int) float64) float64 {
+	var sum float64
+	for _, p := range probs {
+		sc := make([]metrics.Scored, len(p.Rows))
+		for i, r := range p.Rows {
+			sc[i] = metrics.Scored{Score: score(p, i), Passed: r.Label.Passed}
 		}
 		sum += metrics.RankedPassAtK(sc, 1)
 	}
-	return 100 * sum / float64(len(probs)), nil
+	return 100 * sum / float64(max(1, len(probs)))
 }
 
 // stepper runs one optimisation step.
@@ -288,6 +329,46 @@ type stepper struct {
 	m    *ranker.Model
 	opts Options
 	exec *mlctx.Exec
+}
+
+// gradientNorms returns the L2 norm of the loss's gradient for each
+// trainable variable on one group (for tests).
+func gradientNorms(backend backends.Backend, m *ranker.Model, opts Options, p *Problem, idx []int) ([]float64, error) {
+	s := &stepper{m: m, opts: opts}
+	cfg := m.Config
+	e, err := mlctx.NewExec(backend, m.Ctx.Checked(false), func(ctx *mlctx.Context, in []*Node) []*Node {
+		g := in[0].Graph()
+		ctx.SetTraining(g, true)
+		loss, _ := Loss(opts.Loss, ranker.Forward(ctx, cfg, modelInputs(in)), targets(in))
+		grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
+		out := make([]*Node, len(grads))
+		for i, gr := range grads {
+			out[i] = Sqrt(ReduceAllSum(Square(gr)))
+		}
+		ranker.ForgetDots(g)
+		return out
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, err := e.Exec(s.args(p, idx, opts.LR, 1)...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(res))
+	for i, r := range res {
+		out[i] = float64(tensors.MustCopyFlatData[float32](r)[0])
+	}
+	return out, nil
+}
+
+func modelInputs(in []*Node) ranker.Inputs {
+	return ranker.Inputs{Cand: in[0], CandMask: in[1], Prob: in[2], ProbMask: in[3], Feats: in[4], Valid: in[5]}
+}
+
+func targets(in []*Node) Targets {
+	return Targets{Pass: in[6], Ternary: in[7], Intent: in[8], Exec: in[9], Reward: in[10], LineMask: in[11], HasLine: in[12],
+		Valid: in[5], PosWeight: in[13]}
 }
 
 func newStepper(backend backends.Backend, m *ranker.Model, opts Options) (*stepper, error) {
@@ -306,10 +387,7 @@ func newStepper(backend backends.Backend, m *ranker.Model, opts Options) (*stepp
 	e, err := mlctx.NewExec(backend, m.Ctx.Checked(false), func(ctx *mlctx.Context, in []*Node) *Node {
 		g := in[0].Graph()
 		ctx.SetTraining(g, true)
-		out := ranker.Forward(ctx, cfg, ranker.Inputs{Cand: in[0], CandMask: in[1], Prob: in[2], ProbMask: in[3], Feats: in[4], Valid: in[5]})
-		t := Targets{Pass: in[6], Ternary: in[7], Intent: in[8], Exec: in[9], Reward: in[10], LineMask: in[11], HasLine: in[12],
-			Valid: in[5], PosWeight: in[13]}
-		loss, _ := Loss(lossParams, out, t) // the name was checked above
+		loss, _ := Loss(lossParams, ranker.Forward(ctx, cfg, modelInputs(in)), targets(in)) // the name was checked above
 		grads := ctx.BuildTrainableVariablesGradientsGraph(loss)
 		if opts.Clip > 0 {
 			var sq *Node
@@ -339,6 +417,18 @@ func newStepper(backend backends.Backend, m *ranker.Model, opts Options) (*stepp
 }
 
 func (s *stepper) run(p *Problem, idx []int, lr, posWeight float64) (float64, error) {
+	out, err := s.exec.Exec(s.args(p, idx, lr, posWeight)...)
+	if err != nil {
+		return 0, err
+	}
+	v := float64(tensors.MustCopyFlatData[float32](out[0])[0])
+	out[0].FinalizeAll()
+	return v, nil
+}
+
+// args are a step's inputs: the model's six, the targets, the positive
+// weight and the learning rate.
+func (s *stepper) args(p *Problem, idx []int, lr, posWeight float64) []any {
 	cfg := s.m.Config
 	G := s.opts.GroupSize
 	args := cfg.Batch(p.Group, idx, G)
@@ -379,11 +469,28 @@ func (s *stepper) run(p *Problem, idx []int, lr, posWeight float64) (float64, er
 		tensors.FromScalar(float32(posWeight)),
 		tensors.FromScalar(float32(lr)),
 	)
-	out, err := s.exec.Exec(all...)
+	return all
+}
+
+// BenchSteps times n training steps of m on groups sampled from p (for
+// `toppass bench ranker`); the first includes compilation.
+func BenchSteps(backend backends.Backend, m *ranker.Model, p *Problem, group, n int) ([]time.Duration, error) {
+	opts := DefaultOptions
+	opts.GroupSize = group
+	opts.Config = m.Config
+	Encode(m, []*Problem{p})
+	st, err := newStepper(backend, m, opts)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	v := float64(tensors.MustCopyFlatData[float32](out[0])[0])
-	out[0].FinalizeAll()
-	return v, nil
+	var out []time.Duration
+	for i := 0; i < n; i++ {
+		idx := SampleGroup(rand.New(rand.NewPCG(1, uint64(i))), p, group)
+		t0 := time.Now()
+		if _, err := st.run(p, idx, opts.LR, 1); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
 }

@@ -131,3 +131,37 @@ func TestResumeIsExact(t *testing.T) {
 		t.Errorf("metrics.jsonl has %d lines, want 20", n)
 	}
 }
+
+// TestGradientsFinite: every loss gives finite gradients for every
+// trainable variable, and they are not all zero (the loss reaches the model).
+func TestGradientsFinite(t *testing.T) {
+	probs := toyProblems()
+	tok := TokenizerFor(probs, 300)
+	be := backend(t)
+	for _, loss := range Losses {
+		m, err := ranker.New(be, ranker.Presets["tiny"], tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Encode(m, probs)
+		o := tinyOptions(t.TempDir(), 1)
+		o.Loss.Loss = loss
+		o.Loss.AuxWeight = 0.2
+		grads, err := gradientNorms(be, m, o, probs[0], []int{0, 1, 2, 3, 4, 5, 6, 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonzero := 0
+		for i, g := range grads {
+			if math.IsNaN(g) || math.IsInf(g, 0) {
+				t.Fatalf("%s: gradient %d is %v", loss, i, g)
+			}
+			if g > 0 {
+				nonzero++
+			}
+		}
+		if nonzero < len(grads)/2 {
+			t.Errorf("%s: only %d of %d variables get a gradient", loss, nonzero, len(grads))
+		}
+	}
+}

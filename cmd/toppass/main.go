@@ -22,22 +22,28 @@ import (
 	"github.com/toppass/toppass/bench"
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/hybrid"
 	"github.com/toppass/toppass/label"
 	"github.com/toppass/toppass/metrics"
+	"github.com/toppass/toppass/ranker"
 	"github.com/toppass/toppass/sandbox"
+	"github.com/toppass/toppass/static"
 	"github.com/toppass/toppass/wasm"
 )
 
 type cli struct {
 	Verbose bool `short:"v" help:"Log debug details."`
 
-	Label   labelCmd   `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
-	Rank    rankCmd    `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
-	Eval    evalCmd    `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
-	Train   trainCmd   `cmd:"" help:"Train the neural ranker (GoMLX) on labelled candidates; resumes an interrupted run."`
-	CV      cvCmd      `cmd:"" name:"cv" help:"Problem-disjoint k-fold cross-validation of the neural ranker: train on the other folds, score the held-out one."`
-	Bench   benchCmd   `cmd:"" help:"Measure toppass's components."`
-	Version versionCmd `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
+	Label      labelCmd      `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
+	Rank       rankCmd       `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
+	Eval       evalCmd       `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
+	Train      trainCmd      `cmd:"" help:"Train the neural ranker (GoMLX) on labelled candidates; resumes an interrupted run."`
+	Mutate     mutateCmd     `cmd:"" help:"Write reference solutions and mutants of them (operator, boundary, off-by-one, condition, dropped statement) as candidates to label: training data with near-miss negatives."`
+	CV         cvCmd         `cmd:"" name:"cv" help:"Problem-disjoint k-fold cross-validation of the neural ranker: train on the other folds, score the held-out one."`
+	Fuse       fuseCmd       `cmd:"" help:"Fuse neural scores with execution evidence: estimate by problem-disjoint folds (--out) and/or fit the hybrid ranker's fusion (--save)."`
+	ExportRRTF exportRRTFCmd `cmd:"" name:"export-rrtf" help:"Write ranked-response preference data (prompt, responses ordered by label then score) for aligning a generator, as PanGu-Coder2's RRTF uses it."`
+	Bench      benchCmd      `cmd:"" help:"Measure toppass's components."`
+	Version    versionCmd    `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 }
 
 // ByteSize is a size such as 512MiB, 1GiB, 64M or a plain number of bytes.
@@ -101,7 +107,12 @@ func (c *labelCmd) Run(ctx context.Context) error {
 }
 
 type rankCmd struct {
-	Method       string `default:"codet" enum:"codet,exec" help:"codet: dual agreement with generated tests; exec: the prompt's examples first, then dual agreement (neural and hybrid come with the ranker)."`
+	Method       string `default:"neural" enum:"neural,hybrid,lexical,codet,exec" help:"neural: the GoMLX ranker (no execution); hybrid: the neural score fused with the execution evidence (examples, generated tests, behaviour clusters); lexical: unsupervised lexical consensus (mean bigram Jaccard similarity to the other candidates); codet: dual agreement with generated tests; exec: the prompt's examples first, then dual agreement."`
+	ModelDir     string `help:"neural: model directory from 'toppass train' (default: the shipped model)."`
+	Backend      string `default:"go" help:"neural: GoMLX backend (go, or xla:cuda in a -tags xla build)."`
+	Fusion       string `type:"existingfile" help:"hybrid: fusion model from 'toppass fuse --save' (default: the shipped one)."`
+	CacheDir     string `help:"Keep per-candidate features here (probes.jsonl, static.jsonl) and reuse them: a rerun, or a problem that gained candidates, only runs what is new."`
+	Rule         bool   `help:"hybrid: fuse with the rule (examples first, then the mean of the neural and agreement ranks) instead of the learnt fusion."`
 	ExamplesFrom string `type:"existingfile" help:"exec: take the examples from these problems' prompts (default: --problems)."`
 	Problems     string `required:"" type:"existingfile" help:"Problems JSONL."`
 	Candidates   string `required:"" type:"existingfile" help:"Candidates JSONL."`
@@ -112,11 +123,95 @@ type rankCmd struct {
 	sandboxFlags
 }
 
-func (c *rankCmd) Run(ctx context.Context) error {
-	return execrank.Rank(ctx, execrank.RankConfig{
-		Method: c.Method, ExamplesFrom: c.ExamplesFrom, Problems: c.Problems, Candidates: c.Candidates, Tests: c.Tests, Out: c.Out,
+// analyser starts the static analyser, with its cache in --cache-dir.
+func (c *rankCmd) analyser(ctx context.Context) (*static.Analyser, error) {
+	an, err := static.New(ctx, c.Workers)
+	if err != nil {
+		return nil, err
+	}
+	if c.CacheDir != "" {
+		if err := os.MkdirAll(c.CacheDir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := an.UseCache(filepath.Join(c.CacheDir, "static.jsonl")); err != nil {
+			return nil, err
+		}
+	}
+	return an, nil
+}
+
+// execConfig is the execution side of codet, exec and hybrid.
+func (c *rankCmd) execConfig(method string) (execrank.RankConfig, func(), error) {
+	cfg := execrank.RankConfig{
+		Method: method, ExamplesFrom: c.ExamplesFrom, Problems: c.Problems, Candidates: c.Candidates, Tests: c.Tests, Out: c.Out,
 		PerSample: c.PerSample, Workers: c.Workers, Sandbox: c.config(), Progress: os.Stderr,
-	})
+	}
+	if c.CacheDir == "" {
+		return cfg, func() {}, nil
+	}
+	if err := os.MkdirAll(c.CacheDir, 0o755); err != nil {
+		return cfg, nil, err
+	}
+	pc, err := execrank.OpenProbeCache(filepath.Join(c.CacheDir, "probes.jsonl"))
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg.Cache = pc
+	return cfg, func() {
+		slog.Info("probe cache", "hits", pc.Hits())
+		pc.Close()
+	}, nil
+}
+
+// neural loads the model and starts the static analyser.
+func (c *rankCmd) neural(ctx context.Context) (*ranker.Model, *static.Analyser, error) {
+	m, err := loadModel(c.Backend, c.ModelDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	an, err := c.analyser(ctx)
+	return m, an, err
+}
+
+func (c *rankCmd) Run(ctx context.Context) error {
+	if c.Method == "hybrid" {
+		m, an, err := c.neural(ctx)
+		if err != nil {
+			return err
+		}
+		defer an.Close(ctx)
+		ecfg, done, err := c.execConfig(execrank.MethodExec)
+		if err != nil {
+			return err
+		}
+		defer done()
+		var fusion *hybrid.Fusion
+		if !c.Rule {
+			if c.Fusion != "" {
+				fusion, err = hybrid.Load(c.Fusion)
+			} else {
+				fusion, err = hybrid.DefaultFusion()
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return hybrid.Rank(ctx, hybrid.Config{Exec: ecfg, Model: m, Analyse: an.All, Fusion: fusion, Out: c.Out, Progress: os.Stderr})
+	}
+	if c.Method == "neural" || c.Method == "lexical" {
+		m, an, err := c.neural(ctx)
+		if err != nil {
+			return err
+		}
+		defer an.Close(ctx)
+		return ranker.RankFiles(ctx, m, c.Problems, c.Candidates, c.Out, c.Method == "lexical", an.All, os.Stderr)
+	}
+	ecfg, done, err := c.execConfig(c.Method)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return execrank.Rank(ctx, ecfg)
 }
 
 type evalCmd struct {
@@ -173,6 +268,79 @@ func (c *evalCmd) Run() error {
 
 type benchCmd struct {
 	Sandbox benchSandboxCmd `cmd:"" help:"Labels/s and latency of the wasm sandbox against a native python3 subprocess harness, on the same candidates."`
+	Ranker  benchRankerCmd  `cmd:"" help:"Neural ranker speed: time to score 20 and 200 candidates, sequences/s, a training step, GFLOP/s next to the CPU's peak."`
+	Hybrid  benchHybridCmd  `cmd:"" help:"Hybrid ranking time per problem, by stage: execution probes, static analysis, neural model, fusion."`
+}
+
+type benchHybridCmd struct {
+	Data     string `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder (HumanEval x CodeGen-16B with its generated tests)."`
+	Problems int    `default:"10" help:"Problems to time (100 candidates each)."`
+	Workers  int    `default:"0" help:"Concurrent sandbox runs (0: one per CPU)."`
+	Backend  string `default:"go" help:"GoMLX backend."`
+}
+
+func (c *benchHybridCmd) Run(ctx context.Context) error {
+	he := filepath.Join(c.Data, "humaneval")
+	m, err := loadModel(c.Backend, "")
+	if err != nil {
+		return err
+	}
+	an, err := static.New(ctx, c.Workers)
+	if err != nil {
+		return err
+	}
+	defer an.Close(ctx)
+	fusion, err := hybrid.DefaultFusion()
+	if err != nil {
+		return err
+	}
+	return bench.Hybrid(ctx, bench.HybridConfig{
+		Exec: execrank.RankConfig{Method: execrank.MethodExec, Problems: filepath.Join(he, "problems.jsonl"),
+			Candidates: filepath.Join(he, "codegen16b-t0.8-n100.jsonl"), Tests: filepath.Join(he, "codegen16b-generated-tests.jsonl"),
+			ExamplesFrom: filepath.Join(he, "humanevalplus.jsonl.gz"), Workers: c.Workers, Sandbox: sandbox.Config{}},
+		Model: m, Analyse: an.All, Fusion: fusion, Problems: c.Problems,
+	}, os.Stdout)
+}
+
+type benchRankerCmd struct {
+	ModelDir   string `help:"Model directory (default: the shipped model)."`
+	Backend    string `default:"go" help:"GoMLX backend (go, or xla:cuda in a -tags xla build)."`
+	Problems   string `help:"Problems JSONL (default: HumanEval in the shared data, else the shipped sample)."`
+	Candidates string `help:"Candidates JSONL (default: CodeGen-16B HumanEval candidates in the shared data, else the sample)."`
+	Data       string `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder."`
+	Repeats    int    `default:"5" help:"Timed repetitions of each case (the median is reported)."`
+}
+
+func (c *benchRankerCmd) Run(ctx context.Context) error {
+	c.Problems, c.Candidates = defaultBenchData(c.Data, c.Problems, c.Candidates)
+	be, err := ranker.NewBackend(c.Backend)
+	if err != nil {
+		return err
+	}
+	m, err := loadModel(c.Backend, c.ModelDir)
+	if err != nil {
+		return err
+	}
+	m.Backend = be
+	an, err := static.New(ctx, 0)
+	if err != nil {
+		return err
+	}
+	defer an.Close(ctx)
+	return bench.Ranker(ctx, bench.RankerConfig{Model: m, Backend: be, Problems: c.Problems, Candidates: c.Candidates, Repeats: c.Repeats, Analyse: an.All}, os.Stdout)
+}
+
+// defaultBenchData picks HumanEval × CodeGen-16B from the shared data when
+// it is there, else the shipped sample, unless both files are given.
+func defaultBenchData(data, problems, candidates string) (string, string) {
+	if problems != "" && candidates != "" {
+		return problems, candidates
+	}
+	he := filepath.Join(data, "humaneval")
+	if _, err := os.Stat(filepath.Join(he, "problems.jsonl")); err == nil {
+		return filepath.Join(he, "problems.jsonl"), filepath.Join(he, "codegen16b-t0.8-n100.jsonl")
+	}
+	return "testdata/sample/problems.jsonl", "testdata/sample/candidates.jsonl"
 }
 
 type benchSandboxCmd struct {
@@ -186,14 +354,7 @@ type benchSandboxCmd struct {
 }
 
 func (c *benchSandboxCmd) Run(ctx context.Context) error {
-	if c.Problems == "" || c.Candidates == "" {
-		he := filepath.Join(c.Data, "humaneval")
-		if _, err := os.Stat(filepath.Join(he, "problems.jsonl")); err == nil {
-			c.Problems, c.Candidates = filepath.Join(he, "problems.jsonl"), filepath.Join(he, "codegen16b-t0.8-n100.jsonl")
-		} else {
-			c.Problems, c.Candidates = "testdata/sample/problems.jsonl", "testdata/sample/candidates.jsonl"
-		}
-	}
+	c.Problems, c.Candidates = defaultBenchData(c.Data, c.Problems, c.Candidates)
 	return bench.Sandbox(ctx, bench.SandboxConfig{
 		Problems: c.Problems, Candidates: c.Candidates, Limit: c.Limit, Workers: c.Workers,
 		Python: c.Python, Timeout: c.Timeout, Progress: os.Stderr,

@@ -21,6 +21,15 @@ func TestHelp(t *testing.T) {
 		{[]string{"version"}, "CPython"},
 		{[]string{"rank"}, "--tests"},
 		{[]string{"eval"}, "--scores"},
+		{[]string{"rank"}, "--model-dir"},
+		{[]string{"train"}, "--loss"},
+		{[]string{"train"}, "--extra-share"},
+		{[]string{"cv"}, "--folds"},
+		{[]string{"mutate"}, "--per"},
+		{[]string{"export-rrtf"}, "--scores"},
+		{[]string{"bench", "ranker"}, "--repeats"},
+		{[]string{"bench", "hybrid"}, "--problems"},
+		{[]string{"fuse"}, "--no-examples"},
 	} {
 		var out bytes.Buffer
 		var cl cli

@@ -1,25 +1,34 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gomlx/gomlx/backends"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/hybrid"
+	"github.com/toppass/toppass/metrics"
+	"github.com/toppass/toppass/mutate"
 	"github.com/toppass/toppass/ranker"
+	"github.com/toppass/toppass/static"
 	"github.com/toppass/toppass/trainer"
 )
 
 type trainFlags struct {
-	Set        []string `help:"A labelled candidate set: problems.jsonl,candidates.jsonl,labels.jsonl (repeatable)."`
+	Set        []string `sep:"none" help:"A labelled candidate set: problems.jsonl,candidates.jsonl,labels.jsonl (repeatable)."`
 	Problems   string   `type:"existingfile" help:"Problems JSONL (with --candidates and --labels: one set)."`
 	Candidates string   `type:"existingfile" help:"Candidates JSONL."`
 	Labels     string   `type:"existingfile" help:"Labels JSONL from 'toppass label'."`
+	Extra      []string `sep:"none" help:"Training-only labelled sets (problems,candidates,labels): never validated nor evaluated on, drawn for --extra-share of the steps (e.g. LeetCode mutants)."`
+	ExtraShare float64  `default:"0.3" help:"Share of training steps drawn from the --extra problems."`
 	Tokenizer  string   `type:"existingfile" help:"Use this tokenizer.json instead of training one on the data."`
 	Preset     string   `default:"small" enum:"tiny,small" help:"Model size (tiny: tests; small: the default, sized for CPUs)."`
 	Loss       string   `default:"toppass" enum:"toppass,ce,coderanker,rrtf" help:"toppass: squared hinge over top positives x top negatives + lambda*CE; ce: class-weighted cross-entropy; coderanker: CE + fault heads (multi-task); rrtf: listwise rank hinge over reward tiers + lambda*CE."`
@@ -38,14 +47,37 @@ type trainFlags struct {
 	Backend    string   `default:"go" help:"GoMLX backend: go (pure Go, CPU) or, in a binary built with -tags xla, xla:cuda / xla:cpu."`
 }
 
-func (f *trainFlags) sets() ([]trainer.Set, error) {
+// parseSets parses "problems,candidates,labels" flags.
+func parseSets(specs []string) ([]trainer.Set, error) {
 	var out []trainer.Set
-	for _, s := range f.Set {
+	for _, s := range specs {
 		set, err := trainer.ParseSet(s)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, set)
+	}
+	return out, nil
+}
+
+// extraSets parses --extra.
+func (f *trainFlags) extraSets() ([]trainer.Set, error) { return parseSets(f.Extra) }
+
+// weighExtra numbers extra's sets after the main ones and weights its
+// problems so they get ExtraShare of the draws against nMain main groups.
+func (f *trainFlags) weighExtra(extra []*trainer.Problem, mainSets, nMain int) {
+	for _, p := range extra {
+		p.Set += mainSets
+		if f.ExtraShare > 0 && f.ExtraShare < 1 {
+			p.Weight = f.ExtraShare / (1 - f.ExtraShare) * float64(nMain) / float64(len(extra))
+		}
+	}
+}
+
+func (f *trainFlags) sets() ([]trainer.Set, error) {
+	out, err := parseSets(f.Set)
+	if err != nil {
+		return nil, err
 	}
 	if f.Problems != "" || f.Candidates != "" || f.Labels != "" {
 		if f.Problems == "" || f.Candidates == "" || f.Labels == "" {
@@ -89,8 +121,24 @@ func (f *trainFlags) tokenizer(dir string, probs []*trainer.Problem, vocab int) 
 	return tok, tok.Save(path)
 }
 
-func loadSets(specs []trainer.Set, bad *dataset.ErrorLog) ([]*trainer.Problem, error) {
-	probs, err := trainer.LoadSets(specs, bad)
+// loadSets reads labelled sets and analyses their candidates statically in
+// the sandbox (results cached in cacheDir/static-cache.jsonl).
+func loadSets(ctx context.Context, specs []trainer.Set, cacheDir string, bad *dataset.ErrorLog) ([]*trainer.Problem, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	an, err := static.New(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer an.Close(ctx)
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := an.UseCache(filepath.Join(cacheDir, "static-cache.jsonl")); err != nil {
+		return nil, err
+	}
+	probs, err := trainer.LoadSets(ctx, specs, an.All, bad)
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +159,20 @@ func (c *trainCmd) Run(ctx context.Context) error {
 		return err
 	}
 	var bad dataset.ErrorLog
-	probs, err := loadSets(specs, &bad)
+	extraSpecs, err := c.extraSets()
+	if err != nil {
+		return err
+	}
+	probs, err := loadSets(ctx, specs, c.ModelDir, &bad)
+	if err != nil {
+		return err
+	}
+	extra, err := loadSets(ctx, extraSpecs, c.ModelDir, &bad)
 	if err != nil {
 		return err
 	}
 	o := c.options(c.ModelDir)
-	tok, err := c.tokenizer(c.ModelDir, probs, o.Config.Vocab)
+	tok, err := c.tokenizer(c.ModelDir, append(append([]*trainer.Problem(nil), probs...), extra...), o.Config.Vocab)
 	if err != nil {
 		return err
 	}
@@ -125,6 +181,8 @@ func (c *trainCmd) Run(ctx context.Context) error {
 		return err
 	}
 	train, val := trainer.SplitValidation(probs, c.ValFrac)
+	c.weighExtra(extra, len(specs), len(train))
+	train = append(train, extra...)
 	_, err = trainer.Train(ctx, be, tok, o, train, val)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", c.ModelDir)
@@ -133,10 +191,9 @@ func (c *trainCmd) Run(ctx context.Context) error {
 }
 
 type cvCmd struct {
-	Dir   string   `required:"" help:"Output folder: fold-N/ (model, checkpoint, scores-S.jsonl per evaluated set S, numbered from 0 in --set order)."`
-	Extra []string `help:"Training-only labelled sets (problems,candidates,labels), never evaluated (e.g. LeetCode)."`
-	Folds int      `default:"5" help:"Number of problem-disjoint folds."`
-	Fold  int      `default:"-1" help:"Run only this fold (to spread folds over processes); -1: all."`
+	Dir   string `required:"" help:"Output folder: fold-N/ (model, checkpoint, scores-S.jsonl per evaluated set S, numbered from 0 in --set order)."`
+	Folds int    `default:"5" help:"Number of problem-disjoint folds."`
+	Fold  int    `default:"-1" help:"Run only this fold (to spread folds over processes); -1: all."`
 	trainFlags
 }
 
@@ -145,26 +202,21 @@ func (c *cvCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var extraSpecs []trainer.Set
-	for _, s := range c.Extra {
-		set, err := trainer.ParseSet(s)
-		if err != nil {
-			return err
-		}
-		extraSpecs = append(extraSpecs, set)
+	extraSpecs, err := c.extraSets()
+	if err != nil {
+		return err
 	}
 	var bad dataset.ErrorLog
-	probs, err := loadSets(specs, &bad)
+	probs, err := loadSets(ctx, specs, c.Dir, &bad)
 	if err != nil {
 		return err
 	}
-	extra, err := loadSets(extraSpecs, &bad)
+	extra, err := loadSets(ctx, extraSpecs, c.Dir, &bad)
 	if err != nil {
 		return err
 	}
-	for _, p := range extra {
-		p.Set += len(specs)
-	}
+	// Extra problems get ExtraShare of the draws, however many there are.
+	c.weighExtra(extra, len(specs), len(probs)*(c.Folds-1)/c.Folds)
 	o := c.options("")
 	// One tokenizer for all folds. It sees no labels, so sharing it leaks
 	// nothing about the held-out verdicts.
@@ -176,4 +228,196 @@ func (c *cvCmd) Run(ctx context.Context) error {
 		Sets: specs, Extra: extraSpecs, Folds: c.Folds, Only: c.Fold, Dir: c.Dir, ValFrac: c.ValFrac, Options: o,
 		Backends: func() (backends.Backend, error) { return ranker.NewBackend(c.Backend) },
 	}, probs, extra, tok)
+}
+
+// loadModel opens the model in dir, or the shipped one when dir is "".
+func loadModel(backend, dir string) (*ranker.Model, error) {
+	be, err := ranker.NewBackend(backend)
+	if err != nil {
+		return nil, err
+	}
+	if dir == "" {
+		return ranker.LoadDefault(be)
+	}
+	return ranker.Load(be, dir)
+}
+
+type mutateCmd struct {
+	From string `required:"" type:"existingfile" help:"JSONL(.gz) with task_id and a reference solution (completion or canonical_solution), e.g. LeetCode train.jsonl.gz."`
+	Out  string `required:"" help:"Candidates JSONL to write: each reference (index 0) and its mutants; label it with 'toppass label'."`
+	Per  int    `default:"8" help:"Mutants per reference."`
+	Seed uint64 `default:"1" help:"Seed (the same seed gives the same mutants)."`
+}
+
+func (c *mutateCmd) Run() error {
+	f, err := os.Create(c.Out)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	var bad dataset.ErrorLog
+	refs, muts, err := mutate.File(c.From, c.Per, c.Seed, w, bad.Add)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	slog.Info("mutants written", "references", refs, "mutants", muts, "out", c.Out)
+	return bad.Err()
+}
+
+type exportRRTFCmd struct {
+	Problems   string `required:"" type:"existingfile" help:"Problems JSONL (the prompts)."`
+	Candidates string `required:"" type:"existingfile" help:"Candidates JSONL (the responses)."`
+	Labels     string `required:"" type:"existingfile" help:"Labels JSONL from 'toppass label' (the rewards)."`
+	Scores     string `type:"existingfile" help:"Ranker scores JSONL, to order responses of equal reward."`
+	Out        string `required:"" help:"Preference data JSONL: {task_id, prompt, responses ordered best first}."`
+}
+
+func (c *exportRRTFCmd) Run() error {
+	var bad dataset.ErrorLog
+	probs, err := trainer.LoadSets(context.Background(), []trainer.Set{{Problems: c.Problems, Candidates: c.Candidates, Labels: c.Labels}}, nil, &bad)
+	if err != nil {
+		return err
+	}
+	all, _, err := dataset.ReadProblems(c.Problems, bad.Add)
+	if err != nil {
+		return err
+	}
+	prompts := map[string]string{}
+	for id, p := range all {
+		prompts[id] = p.Prompt
+		if p.Prompt == "" {
+			prompts[id] = p.Statement()
+		}
+	}
+	var scores map[dataset.Key]float64
+	if c.Scores != "" {
+		if scores, err = metrics.ReadScores(c.Scores, bad.Add); err != nil {
+			return err
+		}
+	}
+	f, err := os.Create(c.Out)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	n, err := trainer.ExportRRTF(probs, prompts, scores, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	slog.Info("RRTF data written", "prompts", n, "out", c.Out)
+	return bad.Err()
+}
+
+type fuseCmd struct {
+	Set        []string `required:"" sep:"none" help:"labels.jsonl,neural-scores.jsonl[,exec-scores.jsonl...]: labelled candidates with the neural ranker's scores (out-of-fold ones from 'toppass cv' for an honest estimate) and 'toppass rank --method exec|codet' outputs, merged (repeatable)."`
+	NoExamples bool     `help:"Ignore the examples in the execution files (for estimates without the prompt's examples)."`
+	Folds      int      `default:"5" help:"Problem-disjoint folds for the estimate (the same split as 'toppass cv')."`
+	Out        string   `help:"Write the fused out-of-fold scores here (JSONL), for 'toppass eval'."`
+	Rule       bool     `help:"Score with the rule-based fallback instead of a learnt fusion."`
+	Save       string   `help:"Fit the fusion on all sets and save it here (JSON)."`
+	Steps      int      `default:"400" help:"Optimisation steps of the logistic fusion."`
+}
+
+func (c *fuseCmd) Run() error {
+	var bad dataset.ErrorLog
+	var groups []*hybrid.Group
+	for _, s := range c.Set {
+		parts := strings.Split(s, ",")
+		if len(parts) < 2 {
+			return fmt.Errorf("--set %q: want labels,neural[,exec...]", s)
+		}
+		gs, err := hybrid.ReadGroups(parts[0], parts[1], parts[2:], &bad)
+		if err != nil {
+			return err
+		}
+		if c.NoExamples {
+			for _, g := range gs {
+				for _, x := range g.X {
+					x[2], x[3], x[4] = 0, 0, 0
+				}
+			}
+		}
+		groups = append(groups, gs...)
+	}
+	if err := bad.Err(); err != nil {
+		return err
+	}
+	be, err := ranker.NewBackend("go")
+	if err != nil {
+		return err
+	}
+	toFusion := func(gs []*hybrid.Group) []trainer.FusionGroup {
+		var out []trainer.FusionGroup
+		for _, g := range gs {
+			out = append(out, trainer.FusionGroup{X: g.X, Passed: g.Passed})
+		}
+		return out
+	}
+	if c.Out != "" {
+		var ids []string
+		for _, g := range groups {
+			ids = append(ids, g.TaskID)
+		}
+		folds := trainer.Folds(ids, c.Folds)
+		f, err := os.Create(c.Out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w := bufio.NewWriter(f)
+		enc := json.NewEncoder(w)
+		for k := 0; k < c.Folds; k++ {
+			var train, test []*hybrid.Group
+			for _, g := range groups {
+				if folds[g.TaskID] == k {
+					test = append(test, g)
+				} else {
+					train = append(train, g)
+				}
+			}
+			var m *hybrid.Fusion
+			if !c.Rule {
+				if m, err = trainer.FitFusion(be, toFusion(train), c.Steps, ""); err != nil {
+					return err
+				}
+				slog.Info("fusion fold", "fold", k, "weights", m.Weights)
+			}
+			for _, g := range test {
+				for i, x := range g.X {
+					s := hybrid.Rule(x)
+					if m != nil {
+						s = m.Score(x)
+					}
+					enc.Encode(map[string]any{"task_id": g.TaskID, "index": g.Keys[i].Index, "score": s, "fold": k})
+				}
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		slog.Info("fused out-of-fold scores written", "problems", len(groups), "out", c.Out)
+	}
+	if c.Save != "" {
+		m, err := trainer.FitFusion(be, toFusion(groups), c.Steps, "fit by 'toppass fuse' on: "+strings.Join(c.Set, " "))
+		if err != nil {
+			return err
+		}
+		if err := m.Save(c.Save); err != nil {
+			return err
+		}
+		slog.Info("fusion saved", "out", c.Save, "weights", m.Weights)
+	}
+	return nil
 }

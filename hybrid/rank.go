@@ -1,0 +1,119 @@
+package hybrid
+
+import (
+	"bufio"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/ranker"
+)
+
+// The shipped fusion, fit by `toppass fuse --save` on out-of-fold neural
+// scores (see docs/benchmarks.md).
+//
+//go:embed default-fusion.json
+var defaultFusion []byte
+
+// DefaultFusion is the shipped fusion model.
+func DefaultFusion() (*Fusion, error) { return Parse(defaultFusion) }
+
+// Config is a hybrid ranking job.
+type Config struct {
+	Exec     execrank.RankConfig // problems, candidates, tests, examples, sandbox
+	Model    *ranker.Model
+	Analyse  ranker.Analyse
+	Fusion   *Fusion // nil: the rule
+	Out      string
+	Progress io.Writer
+}
+
+// ScoreLine is one line of hybrid scores: the fused score and the evidence.
+type ScoreLine struct {
+	TaskID         string  `json:"task_id"`
+	Index          int     `json:"index"`
+	Score          float64 `json:"score"`
+	Neural         float64 `json:"neural"`
+	Fault          string  `json:"fault,omitempty"`
+	ExamplesPassed int     `json:"examples_passed"`
+	Examples       int     `json:"examples"`
+	TestsPassed    int     `json:"tests_passed"`
+	Tests          int     `json:"tests"`
+	Agreement      float64 `json:"agreement"`
+	Cluster        int     `json:"cluster"`
+}
+
+// Rank runs the execution probes and the neural ranker and writes fused
+// scores.
+func Rank(ctx context.Context, cfg Config) error {
+	start := time.Now()
+	exec, order, err := execrank.Features(ctx, cfg.Exec)
+	if err != nil {
+		return err
+	}
+	var errs dataset.ErrorLog
+	probs, _, byTask, err := ranker.ProblemCandidates(cfg.Exec.Problems, cfg.Exec.Candidates, &errs)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(cfg.Out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	var bar *progress.Bar
+	if cfg.Progress != nil {
+		bar = progress.New(cfg.Progress, "rank hybrid (neural)", int64(len(order)), nil)
+	}
+	for _, id := range order {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cands := byTask[id]
+		lines := exec[id]
+		if len(lines) != len(cands) {
+			return fmt.Errorf("%s: %d execution results for %d candidates", id, len(lines), len(cands))
+		}
+		var statics []ranker.Static
+		if cfg.Analyse != nil {
+			if statics, err = cfg.Analyse(ctx, probs[id], cands); err != nil {
+				return err
+			}
+		}
+		preds, err := cfg.Model.Predict(cfg.Model.Encode(ranker.ProblemText(probs[id]), ranker.Codes(cands), statics))
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		feats := Features(preds, lines)
+		for i, x := range feats {
+			s := Rule(x)
+			if cfg.Fusion != nil {
+				s = cfg.Fusion.Score(x)
+			}
+			e := lines[i]
+			enc.Encode(ScoreLine{TaskID: id, Index: cands[i].Key().Index, Score: s, Neural: preds[i].Score, Fault: preds[i].Fault,
+				ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster})
+		}
+		if bar != nil {
+			bar.Add(1)
+		}
+	}
+	if bar != nil {
+		bar.Done()
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	slog.Info("hybrid scores written", "out", cfg.Out, "problems", len(order), "fusion", cfg.Fusion != nil, "elapsed", time.Since(start).Round(time.Millisecond))
+	return errs.Err()
+}

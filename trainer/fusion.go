@@ -1,0 +1,123 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	. "github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+	"github.com/toppass/toppass/hybrid"
+)
+
+// FusionGroup is one problem's candidates: fusion features and labels.
+type FusionGroup struct {
+	X      [][]float64
+	Passed []bool
+}
+
+// FitFusion trains the hybrid ranker's linear model on labelled groups with
+// a listwise loss: within each problem, a softmax over its candidates'
+// scores, and the loss is minus the log of the probability it puts on the
+// passing ones (problems with no pass or no failure teach nothing about
+// ranking and are left out). Only within-problem differences count, as in
+// ranked pass@1: a pointwise cross-entropy over all candidates pooled also
+// learns which problems are easy, which ranks nothing (on HumanEval ×
+// CodeGen-16B a pooled logistic model over the set features ranked below
+// the lexical consensus alone). Features are standardised; small L2; Adam,
+// full batch.
+func FitFusion(backend backends.Backend, groups []FusionGroup, steps int, note string) (*hybrid.Fusion, error) {
+	nf := len(hybrid.FeatureNames)
+	var use []FusionGroup
+	maxG := 0
+	for _, g := range groups {
+		pos := 0
+		for i, x := range g.X {
+			if len(x) != nf {
+				return nil, fmt.Errorf("fusion: %d features, want %d", len(x), nf)
+			}
+			if g.Passed[i] {
+				pos++
+			}
+		}
+		if pos > 0 && pos < len(g.X) {
+			use = append(use, g)
+			maxG = max(maxG, len(g.X))
+		}
+	}
+	if len(use) == 0 {
+		return nil, fmt.Errorf("fusion: no problem has both passing and failing candidates")
+	}
+	m := &hybrid.Fusion{Features: hybrid.FeatureNames, Mean: make([]float64, nf), Std: make([]float64, nf), Note: note}
+	var cnt float64
+	s2 := make([]float64, nf)
+	for _, g := range use {
+		for _, x := range g.X {
+			for j, v := range x {
+				m.Mean[j] += v
+				s2[j] += v * v
+			}
+			cnt++
+		}
+	}
+	for j := range m.Mean {
+		m.Mean[j] /= cnt
+		m.Std[j] = math.Max(math.Sqrt(math.Max(s2[j]/cnt-m.Mean[j]*m.Mean[j], 0)), 1e-6)
+	}
+	P := len(use)
+	xs := make([]float32, P*maxG*nf)
+	ys := make([]float32, P*maxG)
+	mask := make([]float32, P*maxG)
+	for p, g := range use {
+		for i, x := range g.X {
+			for j, v := range x {
+				xs[(p*maxG+i)*nf+j] = float32((v - m.Mean[j]) / m.Std[j])
+			}
+			mask[p*maxG+i] = 1
+			if g.Passed[i] {
+				ys[p*maxG+i] = 1
+			}
+		}
+	}
+	ctx := mlctx.New()
+	opt := optimizers.Adam().LearningRate(0.05).Done()
+	step, err := mlctx.NewExec(backend, ctx, func(ctx *mlctx.Context, x, y, mk *Node) *Node {
+		g := x.Graph()
+		ctx.SetTraining(g, true)
+		wv := ctx.WithInitializer(initializers.Zero).VariableWithShape("w", shapes.Make(dtypes.Float32, nf)).ValueGraph(g)
+		s := DotGeneral(x, []int{2}, nil, wv, []int{0}, nil) // [P, G]
+		s = Add(s, MulScalar(OneMinus(mk), -1e9))
+		logZ := logSumExp(s)
+		logPos := logSumExp(Add(s, MulScalar(OneMinus(y), -1e9)))
+		loss := ReduceAllMean(Sub(logZ, logPos))
+		loss = Add(loss, MulScalar(ReduceAllSum(Square(wv)), 1e-3))
+		opt.UpdateGraph(ctx, g, loss)
+		return loss
+	})
+	if err != nil {
+		return nil, err
+	}
+	xt := tensors.FromFlatDataAndDimensions(xs, P, maxG, nf)
+	yt := tensors.FromFlatDataAndDimensions(ys, P, maxG)
+	mt := tensors.FromFlatDataAndDimensions(mask, P, maxG)
+	for i := 0; i < steps; i++ {
+		if _, err := step.Exec(xt, yt, mt); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range tensors.MustCopyFlatData[float32](ctx.GetVariableByScopeAndName("/", "w").MustValue()) {
+		m.Weights = append(m.Weights, float64(v))
+	}
+	return m, nil
+}
+
+// logSumExp over the last axis, stably.
+func logSumExp(x *Node) *Node {
+	mx := StopGradient(ReduceAndKeep(x, ReduceMax, -1))
+	return Add(Squeeze(mx, -1), Log(ReduceSum(Exp(Sub(x, mx)), -1)))
+}
