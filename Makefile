@@ -57,15 +57,15 @@ SETS  := --set $(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(RUNS)/cod
          --set $(HE)/davinci002-problems.jsonl,$(HE)/davinci002-t0.8-n200.jsonl,$(RUNS)/davinci-labels.jsonl
 EXTRA := --extra $(DATA)/leetcode/train.jsonl.gz,$(RUNS)/lc-mutants.jsonl,$(RUNS)/lc-mutants-labels.jsonl
 LOSS  ?= toppass
-STEPS ?= 800
+STEPS ?= 600
 
 # Problem-disjoint 5-fold cross-validation over HumanEval (docs/ranker.md).
 cv: labels
-	$(BIN) cv --dir $(RUNS)/cv-$(LOSS) --loss $(LOSS) --steps $(STEPS) $(SETS) $(EXTRA)
+	$(BIN) cv --dir $(RUNS)/cv-$(LOSS) --loss $(LOSS) --aux-weight 0 --steps $(STEPS) --val-frac 0.2 $(SETS) $(EXTRA)
 
 # The shipped model: everything above, no fold held out (docs/model-card.md).
 model: labels
-	$(BIN) train --model-dir $(RUNS)/model --steps $(STEPS) $(SETS) $(EXTRA)
+	$(BIN) train --model-dir $(RUNS)/model --steps $(STEPS) --aux-weight 0.2 $(SETS) $(EXTRA)
 	cp $(RUNS)/model/config.json $(RUNS)/model/tokenizer.json $(RUNS)/model/weights.bin.zst ranker/default/
 
 bench-go:

@@ -3,7 +3,6 @@ package hybrid
 import (
 	"bufio"
 	"context"
-	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,15 +15,6 @@ import (
 	"github.com/toppass/toppass/internal/progress"
 	"github.com/toppass/toppass/ranker"
 )
-
-// The shipped fusion, fit by `toppass fuse --save` on out-of-fold neural
-// scores (see docs/benchmarks.md).
-//
-//go:embed default-fusion.json
-var defaultFusion []byte
-
-// DefaultFusion is the shipped fusion model.
-func DefaultFusion() (*Fusion, error) { return Parse(defaultFusion) }
 
 // Config is a hybrid ranking job.
 type Config struct {

@@ -22,15 +22,16 @@ type FusionGroup struct {
 }
 
 // FitFusion trains the hybrid ranker's linear model on labelled groups with
-// a listwise loss: within each problem, a softmax over its candidates'
-// scores, and the loss is minus the log of the probability it puts on the
-// passing ones (problems with no pass or no failure teach nothing about
+// a pairwise loss (RankNet): within each problem, log(1 + e^-(s_i - s_j))
+// over the pairs of a passing i and a failing j, averaged per problem, then
+// over problems (problems with no pass or no failure teach nothing about
 // ranking and are left out). Only within-problem differences count, as in
 // ranked pass@1: a pointwise cross-entropy over all candidates pooled also
 // learns which problems are easy, which ranks nothing (on HumanEval ×
 // CodeGen-16B a pooled logistic model over the set features ranked below
-// the lexical consensus alone). Features are standardised; small L2; Adam,
-// full batch.
+// the lexical consensus alone), and a listwise softmax did worse than the
+// pairwise loss (docs/benchmarks.md). Features are standardised; small L2;
+// Adam, full batch.
 func FitFusion(backend backends.Backend, groups []FusionGroup, steps int, note string) (*hybrid.Fusion, error) {
 	nf := len(hybrid.FeatureNames)
 	var use []FusionGroup
@@ -91,10 +92,14 @@ func FitFusion(backend backends.Backend, groups []FusionGroup, steps int, note s
 		ctx.SetTraining(g, true)
 		wv := ctx.WithInitializer(initializers.Zero).VariableWithShape("w", shapes.Make(dtypes.Float32, nf)).ValueGraph(g)
 		s := DotGeneral(x, []int{2}, nil, wv, []int{0}, nil) // [P, G]
-		s = Add(s, MulScalar(OneMinus(mk), -1e9))
-		logZ := logSumExp(s)
-		logPos := logSumExp(Add(s, MulScalar(OneMinus(y), -1e9)))
-		loss := ReduceAllMean(Sub(logZ, logPos))
+		// RankNet: log(1 + e^-(s_i - s_j)) over pairs (i passes, j fails), mean per problem.
+		pos := Mul(y, mk)
+		neg := Mul(OneMinus(y), mk)
+		pair := Mul(ExpandAxes(pos, -1), ExpandAxes(neg, 1)) // [P, G, G]
+		d := Sub(ExpandAxes(s, -1), ExpandAxes(s, 1))
+		l := Add(Max(Neg(d), ZerosLike(d)), Log1p(Exp(Neg(Abs(d)))))
+		perProblem := Div(ReduceSum(Mul(pair, l), 1, 2), ReduceSum(pair, 1, 2))
+		loss := ReduceAllMean(perProblem)
 		loss = Add(loss, MulScalar(ReduceAllSum(Square(wv)), 1e-3))
 		opt.UpdateGraph(ctx, g, loss)
 		return loss

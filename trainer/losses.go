@@ -101,9 +101,7 @@ func MaskedCE(logits, classes, mask *Node) *Node {
 func LineLoss(logits, lineMask, rows *Node) *Node {
 	lp := LogSoftmax(logits, -1)
 	// log Σ_{t on line} p_t, stably: logsumexp over masked log-probs.
-	masked := Add(lp, MulScalar(OneMinus(lineMask), -1e9))
-	mx := StopGradient(ReduceAndKeep(masked, ReduceMax, -1))
-	lse := Add(Squeeze(mx, -1), Log(MaxScalar(ReduceSum(Exp(Sub(masked, mx)), -1), 1e-30)))
+	lse := logSumExp(Add(lp, MulScalar(OneMinus(lineMask), -1e9)))
 	return Div(ReduceAllSum(Mul(Neg(lse), rows)), MaxScalar(ReduceAllSum(rows), 1))
 }
 

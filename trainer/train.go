@@ -47,8 +47,8 @@ type Options struct {
 // DefaultOptions are sized for two CPU cores (see docs/ranker.md).
 var DefaultOptions = Options{
 	Config: ranker.Presets["small"], Loss: DefaultLossParams,
-	Steps: 1500, GroupSize: 16, LR: 1e-3, Warmup: 100, WeightDecay: 0.01, Clip: 1.0,
-	ValEvery: 250, Patience: 3, CheckpointEvery: 100, Seed: 1,
+	Steps: 600, GroupSize: 16, LR: 1e-3, Warmup: 100, WeightDecay: 0.01, Clip: 1.0,
+	ValEvery: 150, Patience: 3, CheckpointEvery: 100, Seed: 1,
 }
 
 // State is the trainer's own resumable state (checkpoint/state.json).

@@ -186,13 +186,8 @@ func (c *rankCmd) Run(ctx context.Context) error {
 		}
 		defer done()
 		var fusion *hybrid.Fusion
-		if !c.Rule {
-			if c.Fusion != "" {
-				fusion, err = hybrid.Load(c.Fusion)
-			} else {
-				fusion, err = hybrid.DefaultFusion()
-			}
-			if err != nil {
+		if c.Fusion != "" {
+			if fusion, err = hybrid.Load(c.Fusion); err != nil {
 				return err
 			}
 		}
@@ -290,15 +285,11 @@ func (c *benchHybridCmd) Run(ctx context.Context) error {
 		return err
 	}
 	defer an.Close(ctx)
-	fusion, err := hybrid.DefaultFusion()
-	if err != nil {
-		return err
-	}
 	return bench.Hybrid(ctx, bench.HybridConfig{
 		Exec: execrank.RankConfig{Method: execrank.MethodExec, Problems: filepath.Join(he, "problems.jsonl"),
 			Candidates: filepath.Join(he, "codegen16b-t0.8-n100.jsonl"), Tests: filepath.Join(he, "codegen16b-generated-tests.jsonl"),
 			ExamplesFrom: filepath.Join(he, "humanevalplus.jsonl.gz"), Workers: c.Workers, Sandbox: sandbox.Config{}},
-		Model: m, Analyse: an.All, Fusion: fusion, Problems: c.Problems,
+		Model: m, Analyse: an.All, Problems: c.Problems,
 	}, os.Stdout)
 }
 

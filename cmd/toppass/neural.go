@@ -36,12 +36,12 @@ type trainFlags struct {
 	TopQ       float64  `default:"0.5" help:"Top Pass: fraction of a group's negatives (highest-scored) paired."`
 	Lambda     float64  `default:"0.3" help:"Weight of cross-entropy in toppass and rrtf."`
 	AuxWeight  float64  `default:"0.2" help:"Weight of the fault heads (ternary, classes, error line) added to toppass/ce/rrtf."`
-	Steps      int      `default:"1500" help:"Optimisation steps (one problem's group each)."`
+	Steps      int      `default:"600" help:"Optimisation steps (one problem's group each)."`
 	Group      int      `default:"16" help:"Candidates per step, from one problem."`
 	LR         float64  `name:"lr" default:"0.001" help:"Peak learning rate (AdamW)."`
 	Warmup     int      `default:"100" help:"Warm-up steps."`
 	ValFrac    float64  `default:"0.1" help:"Fraction of problems held out for validation and early stopping."`
-	ValEvery   int      `default:"250" help:"Validate every N steps."`
+	ValEvery   int      `default:"150" help:"Validate every N steps."`
 	Patience   int      `default:"3" help:"Stop after N validations without improvement (0: never)."`
 	Seed       uint64   `default:"1" help:"Seed for sampling."`
 	Backend    string   `default:"go" help:"GoMLX backend: go (pure Go, CPU) or, in a binary built with -tags xla, xla:cuda / xla:cpu."`
