@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -98,8 +99,12 @@ func Hybrid(ctx context.Context, cfg HybridConfig, w io.Writer) error {
 		tStatic += t2.Sub(t1)
 	}
 	k := time.Duration(len(order))
+	workers := ecfg.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	fmt.Fprintf(w, "hybrid ranking, %d problems, %d candidates (%.0f per problem), %d sandbox workers\n", len(order), n, float64(n)/float64(len(order)), workers)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "hybrid ranking, %d problems, %d candidates (%.0f per problem), workers %d\t\n", len(order), n, float64(n)/float64(len(order)), ecfg.Workers)
 	fmt.Fprintln(tw, "stage\tper problem\t")
 	fmt.Fprintf(tw, "execution probes (examples + generated tests)\t%s\t\n", (tExec / k).Round(time.Millisecond))
 	fmt.Fprintf(tw, "static analysis (compile, symbol tables)\t%s\t\n", (tStatic / k).Round(time.Millisecond))

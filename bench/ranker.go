@@ -76,10 +76,10 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 		_, err := m.Predict(m.Encode(text, codes[:n], statics))
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "ranker on %s (%s), %d CPUs\t\t\t\t\t\n", cfg.Backend.Name(), cfg.Backend.Description(), runtime.NumCPU())
-	fmt.Fprintf(tw, "model: dim %d, %d layers, %d heads, ffn %d, %d candidate + %d problem tokens\t\t\t\t\t\n",
+	fmt.Fprintf(w, "ranker on %s (%s), %d CPUs\n", cfg.Backend.Name(), cfg.Backend.Description(), runtime.NumCPU())
+	fmt.Fprintf(w, "model: dim %d, %d layers, %d heads, ffn %d, %d candidate + %d problem tokens\n",
 		c.Dim, c.Layers, c.Heads, c.FFN, c.CandLen, c.ProbLen)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "case (static analysis + features + model)\tfirst call\tmedian\tsequences/s\tGFLOP\tGFLOP/s\t")
 	for _, n := range []int{20, 200} {
 		t0 := time.Now()
@@ -120,7 +120,7 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 	fmt.Fprintf(tw, "train step (16 candidates)\t%s\t%s\t%.0f\t%.2f\t%.2f\t\n", steps[0].Round(time.Millisecond), med.Round(time.Millisecond),
 		16/med.Seconds(), fl/1e9, fl/1e9/med.Seconds())
 	if peak, how := cpuPeak(); peak > 0 {
-		fmt.Fprintf(tw, "CPU peak (fp32, all cores, %s)\t\t\t\t\t%.0f\t\n", how, peak)
+		fmt.Fprintf(tw, "CPU peak (fp32, all cores; %s)\t\t\t\t\t%.0f\t\n", how, peak)
 	}
 	return tw.Flush()
 }
