@@ -154,25 +154,7 @@ type trainCmd struct {
 }
 
 func (c *trainCmd) Run(ctx context.Context) error {
-	specs, err := c.sets()
-	if err != nil {
-		return err
-	}
-	var bad dataset.ErrorLog
-	extraSpecs, err := c.extraSets()
-	if err != nil {
-		return err
-	}
-	probs, err := loadSets(ctx, specs, c.ModelDir, &bad)
-	if err != nil {
-		return err
-	}
-	extra, err := loadSets(ctx, extraSpecs, c.ModelDir, &bad)
-	if err != nil {
-		return err
-	}
-	o := c.options(c.ModelDir)
-	tok, err := c.tokenizer(c.ModelDir, append(append([]*trainer.Problem(nil), probs...), extra...), o.Config.Vocab)
+	d, err := c.load(ctx, c.ModelDir)
 	if err != nil {
 		return err
 	}
@@ -180,14 +162,46 @@ func (c *trainCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	train, val := trainer.SplitValidation(probs, c.ValFrac)
-	c.weighExtra(extra, len(specs), len(train))
-	train = append(train, extra...)
-	_, err = trainer.Train(ctx, be, tok, o, train, val)
+	train, val := trainer.SplitValidation(d.probs, c.ValFrac)
+	c.weighExtra(d.extra, len(d.specs), len(train))
+	train = append(train, d.extra...)
+	_, err = trainer.Train(ctx, be, d.tok, c.options(c.ModelDir), train, val)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: checkpoint saved in %s; run the same command again to resume", c.ModelDir)
 	}
 	return err
+}
+
+// trainData is what train and cv read: the labelled sets, the extra
+// (training-only) sets and the tokenizer.
+type trainData struct {
+	specs, extraSpecs []trainer.Set
+	probs, extra      []*trainer.Problem
+	tok               *ranker.Tokenizer
+}
+
+// load reads --set/--problems and --extra (static analysis cached in dir)
+// and loads or trains the tokenizer there.
+func (f *trainFlags) load(ctx context.Context, dir string) (*trainData, error) {
+	d := &trainData{}
+	var err error
+	if d.specs, err = f.sets(); err != nil {
+		return nil, err
+	}
+	if d.extraSpecs, err = f.extraSets(); err != nil {
+		return nil, err
+	}
+	var bad dataset.ErrorLog
+	if d.probs, err = loadSets(ctx, d.specs, dir, &bad); err != nil {
+		return nil, err
+	}
+	if d.extra, err = loadSets(ctx, d.extraSpecs, dir, &bad); err != nil {
+		return nil, err
+	}
+	// The tokenizer sees no labels: sharing it between folds leaks nothing
+	// about held-out verdicts.
+	d.tok, err = f.tokenizer(dir, append(append([]*trainer.Problem(nil), d.probs...), d.extra...), ranker.Presets[f.Preset].Vocab)
+	return d, err
 }
 
 type cvCmd struct {
@@ -198,36 +212,16 @@ type cvCmd struct {
 }
 
 func (c *cvCmd) Run(ctx context.Context) error {
-	specs, err := c.sets()
-	if err != nil {
-		return err
-	}
-	extraSpecs, err := c.extraSets()
-	if err != nil {
-		return err
-	}
-	var bad dataset.ErrorLog
-	probs, err := loadSets(ctx, specs, c.Dir, &bad)
-	if err != nil {
-		return err
-	}
-	extra, err := loadSets(ctx, extraSpecs, c.Dir, &bad)
+	d, err := c.load(ctx, c.Dir)
 	if err != nil {
 		return err
 	}
 	// Extra problems get ExtraShare of the draws, however many there are.
-	c.weighExtra(extra, len(specs), len(probs)*(c.Folds-1)/c.Folds)
-	o := c.options("")
-	// One tokenizer for all folds. It sees no labels, so sharing it leaks
-	// nothing about the held-out verdicts.
-	tok, err := c.tokenizer(c.Dir, append(append([]*trainer.Problem(nil), probs...), extra...), o.Config.Vocab)
-	if err != nil {
-		return err
-	}
+	c.weighExtra(d.extra, len(d.specs), len(d.probs)*(c.Folds-1)/c.Folds)
 	return trainer.CrossValidate(ctx, trainer.CVConfig{
-		Sets: specs, Extra: extraSpecs, Folds: c.Folds, Only: c.Fold, Dir: c.Dir, ValFrac: c.ValFrac, Options: o,
+		Sets: d.specs, Extra: d.extraSpecs, Folds: c.Folds, Only: c.Fold, Dir: c.Dir, ValFrac: c.ValFrac, Options: c.options(""),
 		Backends: func() (backends.Backend, error) { return ranker.NewBackend(c.Backend) },
-	}, probs, extra, tok)
+	}, d.probs, d.extra, d.tok)
 }
 
 // loadModel opens the model in dir, or the shipped one when dir is "".
