@@ -13,7 +13,9 @@ type Label struct {
 	TaskID string `json:"task_id"`
 	Index  int    `json:"index"`
 	Passed bool   `json:"passed"`
-	// Status: pass, fail, error, timeout, memory, output_limit.
+	// Status: pass, fail, error, timeout (the time budget is spent),
+	// wall_timeout (the wall-clock backstop: the machine was too slow or
+	// busy; not reproducible), memory, output_limit.
 	Status string `json:"status"`
 	// ExecError: NameError, ValueError, EOFError, TypeError, IndexError,
 	// KeyError, Timeout, SyntaxError, FunctionNotFound, other ("" if none).
@@ -24,8 +26,16 @@ type Label struct {
 	IntentError string `json:"intent_error"`
 	// ErrorLine is the 1-based line of the candidate's code where the error
 	// was raised, 0 if none.
-	ErrorLine  int     `json:"error_line"`
+	ErrorLine int `json:"error_line"`
+	// DurationMS is the wall time the label took, which depends on the
+	// machine; Fuel is the work the candidate did in the sandbox and CostMS
+	// that work in milliseconds of native CPython, the same on every
+	// machine; BudgetMS is the time budget the label was made under (0 in
+	// labels made before budgets existed).
 	DurationMS float64 `json:"duration_ms"`
+	Fuel       int64   `json:"fuel,omitempty"`
+	CostMS     float64 `json:"cost_ms"`
+	BudgetMS   int64   `json:"budget_ms,omitempty"`
 
 	Exception string `json:"exception,omitempty"`
 	Message   string `json:"message,omitempty"`
@@ -37,7 +47,7 @@ type Label struct {
 func (l *Label) Key() Key { return Key{l.TaskID, l.Index} }
 
 // LabelStatuses are the values of Label.Status.
-var LabelStatuses = []string{"pass", "fail", "error", "timeout", "memory", "output_limit"}
+var LabelStatuses = []string{"pass", "fail", "error", "timeout", "wall_timeout", "memory", "output_limit"}
 
 // ReadLabels reads a labels file. A torn last line (a run killed while
 // writing it) is not an error: its offset is returned as validEnd so that

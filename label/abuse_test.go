@@ -86,7 +86,8 @@ func TestAbuseCorpus(t *testing.T) {
 		{"patched assert target", "import builtins\n    builtins.AssertionError = type('X', (Exception,), {})\n    return 3", want{"fail", "", "int_too_large"}},
 		{"close stdout", "import os\n    os.close(1)\n    return 2", want{"pass", "", ""}},
 	}
-	sb, err := sandbox.New(context.Background(), sandbox.Config{Timeout: 2 * time.Second, MemoryLimit: 256 << 20, OutputLimit: 64 << 10})
+	const budget = 250 * time.Millisecond
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Timeout: budget, MemoryLimit: 256 << 20, OutputLimit: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +107,10 @@ func TestAbuseCorpus(t *testing.T) {
 			if got != c.want {
 				t.Errorf("got %+v (%s: %s), want %+v", got, l.Exception, l.Message, c.want)
 			}
-			if l.Status == "timeout" && l.DurationMS > 4000 {
-				t.Errorf("timeout took %.0f ms for a 2 s limit", l.DurationMS)
+			// Stopped when the budget was spent, well within the backstop.
+			if l.Status == "timeout" && (l.Fuel < sandbox.FuelFor(budget) || l.BudgetMS != budget.Milliseconds() ||
+				l.DurationMS > float64((sandbox.WallFactor*budget+sandbox.WallSlack).Milliseconds())) {
+				t.Errorf("timeout after %.0f ms with fuel %d (budget %d ms)", l.DurationMS, l.Fuel, l.BudgetMS)
 			}
 		})
 	}

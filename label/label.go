@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/sandbox"
@@ -106,6 +107,7 @@ func Program(p *dataset.Problem, c *dataset.Candidate) string {
 // fill copies a run's result into the label.
 func fill(l *dataset.Label, res *sandbox.Result) {
 	l.DurationMS = float64(res.Duration.Microseconds()) / 1000
+	l.Fuel, l.CostMS, l.BudgetMS = res.Fuel, costMS(res.Fuel), res.Budget.Milliseconds()
 	l.Exception, l.Message, l.LineText, l.TestsRun = res.Exception, res.Message, res.LineText, res.TestsRun
 	l.ErrorLine = res.Line
 	switch res.Stop {
@@ -125,7 +127,11 @@ func fill(l *dataset.Label, res *sandbox.Result) {
 		}
 	case sandbox.StopTimeout:
 		l.Status, l.ExecError, l.Exception = "timeout", "Timeout", "Timeout"
-		l.Message = "wall-clock limit reached"
+		l.Message = fmt.Sprintf("time budget spent (%v of native CPython)", res.Budget)
+	case sandbox.StopWallTimeout:
+		l.Status, l.ExecError, l.Exception = "wall_timeout", "Timeout", "WallTimeout"
+		l.Message = fmt.Sprintf("wall-clock backstop reached after %v with %.0f%% of the budget spent: the machine was too slow or busy (not a reproducible label)",
+			res.Duration.Round(time.Millisecond), 100*float64(res.Fuel)/float64(max(sandbox.FuelFor(res.Budget), 1)))
 	case sandbox.StopMemory:
 		l.Status, l.ExecError = "memory", "other"
 		if l.Exception == "" {
@@ -143,6 +149,11 @@ func fill(l *dataset.Label, res *sandbox.Result) {
 			l.Message = "the interpreter trapped"
 		}
 	}
+}
+
+// costMS is fuel in milliseconds of native CPython, to the microsecond.
+func costMS(fuel int64) float64 {
+	return float64(sandbox.FuelTime(fuel).Microseconds()) / 1000
 }
 
 // assertEntry guesses the function an assert list tests: the first name

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +197,90 @@ func TestRunResumes(t *testing.T) {
 	if err != nil || sum.Labelled != 0 || sum.Resumed != len(sampleWant) {
 		t.Fatalf("third run: %+v %v", sum, err)
 	}
+	// Labels made under another budget are not mixed in.
+	cfg.Sandbox.Timeout = time.Second
+	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "budget of 2s") {
+		t.Fatalf("another budget: %v", err)
+	}
+}
+
+// The same candidates get the same labels, fuel included, on an idle
+// machine and beside processes that keep every CPU busy: the budget is
+// counted inside the sandbox, not read from a clock.
+func TestLabelsIgnoreLoad(t *testing.T) {
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(context.Background())
+	lb := &Labeler{SB: sb}
+	probs, _, err := dataset.ReadProblems(sampleProblems, func(e *dataset.LineError) error { return e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cands []*dataset.Candidate
+	if err := dataset.ReadCandidates(sampleCandidates, func(c *dataset.Candidate) error {
+		cands = append(cands, c)
+		return nil
+	}, func(e *dataset.LineError) error { return e }); err != nil {
+		t.Fatal(err)
+	}
+	labelAllOf := func() []string {
+		var out []string
+		for _, c := range cands {
+			l, err := lb.Label(context.Background(), probs[c.TaskID], c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %d %.3f", describe(l), l.Fuel, l.CostMS))
+		}
+		return out
+	}
+	idle := labelAllOf()
+	hogs := cpuHogs(t, 2*runtime.NumCPU())
+	busy := labelAllOf()
+	hogs()
+	for i := range idle {
+		if idle[i] != busy[i] {
+			t.Errorf("%s #%d: idle %s, busy %s", cands[i].TaskID, *cands[i].Index, idle[i], busy[i])
+		}
+	}
+}
+
+// cpuHogs starts n processes that spin until the returned function is
+// called: this test binary, re-run as a busy loop.
+func cpuHogs(t *testing.T, n int) func() {
+	t.Helper()
+	var cmds []*exec.Cmd
+	for range n {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSpin$")
+		cmd.Env = append(os.Environ(), "TOPPASS_SPIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	return func() {
+		for _, c := range cmds {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}
+}
+
+// TestHelperSpin is the CPU hog of cpuHogs; it does nothing in a normal run.
+func TestHelperSpin(t *testing.T) {
+	if os.Getenv("TOPPASS_SPIN") != "1" {
+		t.Skip("a helper process for TestLabelsIgnoreLoad")
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	x := 0
+	for time.Now().Before(deadline) {
+		for i := range 1 << 20 {
+			x += i
+		}
+	}
+	t.Log(x)
 }
 
 // Bad lines are reported with file:line; everything else is labelled.

@@ -80,6 +80,9 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sameBudget(cfg.Out, done, cfg.Sandbox); err != nil {
+		return nil, err
+	}
 	var todo []*dataset.Candidate
 	err = dataset.ReadCandidates(cfg.Candidates, func(c *dataset.Candidate) error {
 		if _, ok := probs[c.TaskID]; !ok {
@@ -203,4 +206,28 @@ func prepareOut(path string, onErr func(*dataset.LineError) error) (map[dataset.
 		}
 	}
 	return labels, nil
+}
+
+// sameBudget refuses to append to labels made under another time budget: a
+// labels file is one set of reproducible facts. Labels from before budgets
+// existed (budget_ms absent) are kept, with a warning.
+func sameBudget(path string, done map[dataset.Key]*dataset.Label, cfg sandbox.Config) error {
+	budget := cfg.Timeout
+	if budget <= 0 {
+		budget = sandbox.DefaultTimeout
+	}
+	legacy := 0
+	for _, l := range done {
+		switch {
+		case l.BudgetMS == 0:
+			legacy++
+		case l.BudgetMS != budget.Milliseconds():
+			return fmt.Errorf("%s holds labels made under a time budget of %v (%s #%d); this run's is %v: use that --timeout or another --out",
+				path, time.Duration(l.BudgetMS)*time.Millisecond, l.TaskID, l.Index, budget)
+		}
+	}
+	if legacy > 0 {
+		slog.Warn("labels without a recorded time budget are kept (made by an older toppass under a wall-clock limit)", "file", path, "labels", legacy)
+	}
+	return nil
 }

@@ -143,7 +143,13 @@ func TestDavinciAgreesWithReference(t *testing.T) {
 }
 
 // Random pass@1 of the CodeGen-16B candidates from the sandbox's labels
-// must land on the published 22.07 (the native reference harness: 22.10).
+// must land on the published 22.07 (the native reference harness: 22.10),
+// and the labels must agree with the native harness's, candidate by
+// candidate. The budget is 1 s of native CPython, not the reference's 5 s:
+// a candidate that loops forever costs the time it takes to spend the
+// budget, and 58 of them do; a candidate that passes natively in 1-5 s
+// would count as a disagreement here (`toppass label` at 5 s on all of
+// them is in docs/benchmarks.md).
 func TestCodeGenRandomPassAt1(t *testing.T) {
 	dir := sharedData(t)
 	probs := mustProblems(t, filepath.Join(dir, "humaneval", "problems.jsonl"))
@@ -155,18 +161,27 @@ func TestCodeGenRandomPassAt1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The same 5 s limit as the reference harness.
-	sb, err := sandbox.New(context.Background(), sandbox.Config{Timeout: 5 * time.Second})
+	native, _, err := dataset.ReadLabels(filepath.Join(dir, "humaneval", "codegen16b-labels-native.jsonl"), func(e *dataset.LineError) error { return e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sb.Close(context.Background())
 	labels := labelAll(t, &Labeler{SB: sb}, probs, cands)
 	total, passed := map[string]int{}, map[string]int{}
+	agree := 0
 	for _, l := range labels {
 		total[l.TaskID]++
 		if l.Passed {
 			passed[l.TaskID]++
+		}
+		if n := native[l.Key()]; n != nil && n.Passed == l.Passed {
+			agree++
+		} else if n != nil {
+			t.Logf("disagree %s #%d: native %s, sandbox %s %s (cost %.0f ms)", l.TaskID, l.Index, n.Status, l.Status, l.Message, l.CostMS)
 		}
 	}
 	var sum float64
@@ -174,8 +189,12 @@ func TestCodeGenRandomPassAt1(t *testing.T) {
 		sum += float64(passed[id]) / float64(n)
 	}
 	pass1 := 100 * sum / float64(len(total))
-	t.Logf("random pass@1 = %.2f over %d problems", pass1, len(total))
+	rate := float64(agree) / float64(len(labels))
+	t.Logf("random pass@1 = %.2f over %d problems; agreement with native labels %d/%d = %.3f%%", pass1, len(total), agree, len(labels), 100*rate)
 	if math.Abs(pass1-22.07) > 0.3 {
-		t.Fatalf("random pass@1 %.2f, want 22.07 ± 0.3", pass1)
+		t.Errorf("random pass@1 %.2f, want 22.07 ± 0.3", pass1)
+	}
+	if rate < 0.999 {
+		t.Errorf("agreement with the native labels %.3f%% < 99.9%%", 100*rate)
 	}
 }

@@ -14,7 +14,8 @@ import (
 // and stops at the first case that fails.
 func (lb *Labeler) stdio(ctx context.Context, p *dataset.Problem, src string, candLine int, l *dataset.Label) error {
 	tests := p.StdioTests()
-	var total float64
+	var wall float64
+	var fuel int64
 	for i, tc := range tests {
 		req := &sandbox.Request{Mode: sandbox.ModeScript, Source: src, CandLine: candLine, Stdin: []byte(tc.Input)}
 		res, err := lb.SB.Run(ctx, req)
@@ -26,8 +27,9 @@ func (lb *Labeler) stdio(ctx context.Context, p *dataset.Problem, src string, ca
 			res.Stop, res.Outcome = sandbox.StopOK, "pass"
 		}
 		fill(l, res)
-		total += l.DurationMS
-		l.DurationMS = total
+		wall += l.DurationMS
+		fuel += l.Fuel
+		l.DurationMS, l.Fuel, l.CostMS = wall, fuel, costMS(fuel)
 		l.TestsRun = i + 1
 		if !l.Passed {
 			return nil

@@ -19,8 +19,8 @@ func BenchmarkStoppers(b *testing.B) {
 		stop stopper
 		req  *Request
 	}{
-		{"loop/yield", stopYield, loop}, {"loop/checks", stopChecks, loop}, {"loop/none", stopNone, loop},
-		{"bigint/yield", stopYield, bigint}, {"bigint/checks", stopChecks, bigint}, {"bigint/none", stopNone, bigint},
+		{"loop/fuel", stopFuel, loop}, {"loop/checks", stopChecks, loop}, {"loop/none", stopNone, loop},
+		{"bigint/fuel", stopFuel, bigint}, {"bigint/checks", stopChecks, bigint}, {"bigint/none", stopNone, bigint},
 	} {
 		req := c.req
 		b.Run(c.name, func(b *testing.B) {
@@ -46,7 +46,7 @@ func TestFallbackChecksStopRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sb.Close(context.Background())
-	if r := run(t, sb, fn("def f(x):\n    while True: pass\n", "    candidate(0)\n")); r.Stop != StopTimeout {
+	if r := run(t, sb, fn("def f(x):\n    while True: pass\n", "    candidate(0)\n")); r.Stop != StopWallTimeout {
 		t.Fatal(r.Stop)
 	}
 	if r := run(t, sb, fn("def f(x):\n    while True: print('x'*100)\n", "    candidate(0)\n")); r.Stop != StopOutputLimit {

@@ -54,7 +54,9 @@ type Request struct {
 	Outputs []json.RawMessage `json:"outputs,omitempty"`
 	// Stdin is the program's standard input (empty: EOF at once).
 	Stdin []byte `json:"-"`
-	// Timeout overrides Config.Timeout for this run when positive.
+	// Timeout overrides Config.Timeout (the budget, in native CPython
+	// time) for this run when positive; the backstop is then the default
+	// for that budget.
 	Timeout time.Duration `json:"-"`
 	// OutputLimit overrides Config.OutputLimit for this run when positive.
 	OutputLimit int `json:"-"`
@@ -66,7 +68,8 @@ type Stop string
 const (
 	StopOK          Stop = "ok"           // ran to the end; Outcome is pass or fail
 	StopException   Stop = "exception"    // an uncaught exception (Outcome error)
-	StopTimeout     Stop = "timeout"      // wall-clock limit
+	StopTimeout     Stop = "timeout"      // the time budget is spent (deterministic)
+	StopWallTimeout Stop = "wall_timeout" // the wall-clock backstop (machine too slow or loaded)
 	StopMemory      Stop = "memory"       // MemoryError or the memory limit
 	StopOutputLimit Stop = "output_limit" // stdout or stderr over the limit
 	StopExit        Stop = "exit"         // the program ended the process (os._exit)
@@ -104,8 +107,17 @@ type Result struct {
 	Stdout    []byte
 	Stderr    []byte
 	Truncated bool // output was cut at the limit
-	Duration  time.Duration
+	// Fuel is the work the program did (fuel.go): the same on every
+	// machine. Cost converts it to native CPython time. Budget is the time
+	// budget the run had.
+	Fuel   int64
+	Budget time.Duration
+	// Duration is the wall time of the run, which depends on the machine.
+	Duration time.Duration
 }
+
+// Cost is the run's fuel in native CPython time.
+func (r *Result) Cost() time.Duration { return FuelTime(r.Fuel) }
 
 // Passed reports whether the program ran to its end and every test held.
 func (r *Result) Passed() bool { return r.Stop == StopOK && r.Outcome == "pass" }

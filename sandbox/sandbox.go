@@ -17,6 +17,10 @@
 // for the price of a memory copy. State outside linear memory (open file
 // descriptors, memory size) is checked after each run, and an instance that
 // differs from the image is replaced.
+//
+// Why fuel: the time limit is a budget counted inside the module, not wall
+// time, so that a label does not depend on the machine or its load (see
+// fuel.go).
 package sandbox
 
 import (
@@ -59,8 +63,14 @@ const (
 
 // Config sets the limits of every run.
 type Config struct {
-	// Timeout is the wall-clock limit of one Run (default 5 s).
+	// Timeout is the time budget of one Run in seconds of native CPython
+	// (default 5 s), counted as fuel inside the sandbox: the same on every
+	// machine, busy or idle (fuel.go).
 	Timeout time.Duration
+	// WallTimeout is the wall-clock backstop of one Run (default
+	// WallFactor × the budget + WallSlack); a run stopped by it ends as
+	// StopWallTimeout.
+	WallTimeout time.Duration
 	// MemoryLimit is the most linear memory a program may use, in bytes
 	// (default 512 MiB; at least the interpreter image, about 30 MiB).
 	MemoryLimit int64
@@ -138,14 +148,13 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		return nil, err
 	}
 	stop := cfg.stopper
-	if stop == stopYield {
-		if inst, loops, err := instrument.Loops(bin, yieldEvery); err != nil {
-			slog.Warn("sandbox: cannot instrument loops; using wazero's slower checks", "err", err)
-			stop = stopChecks
-		} else {
-			bin = inst
-			slog.Debug("sandbox: loops instrumented", "loops", loops)
+	if stop == stopFuel {
+		inst, info, err := instrument.Fuel(bin)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: cannot instrument the module: %w", err)
 		}
+		bin = inst
+		slog.Debug("sandbox: module instrumented", "loops", info.Loops, "bulk_ops", info.BulkOps)
 	}
 	rc := wazero.NewRuntimeConfigCompiler().
 		WithCloseOnContextDone(stop == stopChecks).
@@ -304,8 +313,9 @@ type instance struct {
 	stdin          *bytes.Reader
 	stdout, stderr *limitWriter
 	rng            *seededRand
-	deadline       atomic.Int64 // unix nanos; caps sleeps
-	fresh          bool         // memory equals the image
+	meter          meter
+	wallBase       time.Time // the real time at the start of the run
+	fresh          bool      // memory equals the image
 	stop           stopState
 }
 
@@ -324,15 +334,12 @@ func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, 
 		WithStderr(inst.stderr).
 		WithFSConfig(wazero.NewFSConfig().WithFSMount(s.fsys, "/")).
 		WithRandSource(inst.rng).
-		WithSysWalltime().
-		WithSysNanotime().
+		WithWalltime(inst.walltime, 1).
+		WithNanotime(inst.nanotime, 1).
 		WithNanosleep(inst.sleep).
-		WithOsyield(inst.yield)
-	if initialize {
-		mc = mc.WithStartFunctions("_initialize")
-	} else {
-		mc = mc.WithStartFunctions()
-	}
+		WithOsyield(inst.yield).
+		WithStartFunctions() // _initialize is called below, once the meter is set
+	inst.wallBase = time.Now()
 	if a := memoryAllocator(); a != nil {
 		ctx = experimental.WithMemoryAllocator(ctx, a)
 	}
@@ -347,6 +354,21 @@ func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, 
 	if inst.runFn == nil || inst.alloc == nil {
 		mod.Close(ctx)
 		return nil, errors.New("sandbox: module lacks toppass_run/toppass_alloc")
+	}
+	if s.cfg.stopper == stopFuel {
+		g, ok := mod.ExportedGlobal(instrument.FuelGlobal).(api.MutableGlobal)
+		if !ok {
+			mod.Close(ctx)
+			return nil, errors.New("sandbox: the instrumented module has no fuel global")
+		}
+		inst.meter.global = g
+	}
+	inst.meter.reload()
+	if initialize {
+		if _, err := mod.ExportedFunction("_initialize").Call(ctx); err != nil {
+			mod.Close(ctx)
+			return nil, fmt.Errorf("sandbox: initialize: %w", err)
+		}
 	}
 	inst.fresh = true
 	return inst, nil
@@ -407,24 +429,6 @@ func (inst *instance) openFDs(ctx context.Context) (uint32, error) {
 	return uint32(res[0]), nil
 }
 
-// sleep serves the program's sleeps (time.sleep, poll_oneoff clocks). A
-// sleep that would outlast the run's deadline sleeps until the deadline and
-// ends the run there as a timeout.
-func (inst *instance) sleep(ns int64) {
-	d := time.Duration(ns)
-	if dl := inst.deadline.Load(); dl != 0 {
-		if left := time.Until(time.Unix(0, dl)); d >= left {
-			if left > 0 {
-				time.Sleep(left)
-			}
-			panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
-		}
-	}
-	if d > 0 {
-		time.Sleep(d)
-	}
-}
-
 // run executes req. keep reports whether the instance may be reused.
 func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *Result, keep bool, err error) {
 	payload, err := json.Marshal(req)
@@ -443,28 +447,27 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	inst.stdin.Reset(req.Stdin)
 	inst.rng.reset()
 
-	timeout := s.cfg.Timeout
-	if req.Timeout > 0 {
-		timeout = req.Timeout
-	}
-	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	budget, wall := s.limits(req)
+	runCtx, cancel := context.WithTimeout(ctx, wall)
 	defer cancel()
-	dl, _ := runCtx.Deadline()
-	inst.deadline.Store(dl.UnixNano())
-	defer inst.deadline.Store(0)
 	gen := inst.arm(s.cfg.stopper, cancel)
 	inst.stdout.onOver = func() { inst.interrupt(gen, stopOutput) }
 	inst.stderr.onOver = inst.stdout.onOver
 	disarm := inst.watch(gen, ctx, runCtx)
 
 	start := time.Now()
-	res = &Result{}
+	res = &Result{Budget: budget}
 	ptr, err := inst.put(runCtx, payload)
 	if err != nil {
 		disarm()
 		return nil, false, err
 	}
+	inst.wallBase = time.Now()
+	if s.cfg.stopper == stopFuel {
+		inst.meter.start(FuelFor(budget))
+	}
 	out, callErr := inst.runFn.Call(runCtx, uint64(ptr), uint64(len(payload)))
+	res.Fuel = inst.meter.finish()
 	res.Duration = time.Since(start)
 	why := disarm()
 	res.Stdout, res.Stderr = bytes.Clone(inst.stdout.buf), bytes.Clone(inst.stderr.buf)
@@ -478,11 +481,13 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	case res.Truncated:
 		res.Stop = StopOutputLimit
 		return res, false, nil
-	case why == stopDeadline || runCtx.Err() != nil ||
-		isExit && exit.ExitCode() == sys.ExitCodeDeadlineExceeded:
-		// Stopped at the deadline, or returned only after it: it did not
-		// finish within the limit.
+	case why == stopBudget:
 		res.Stop = StopTimeout
+		return res, false, nil
+	case why == stopWall || callErr != nil && runCtx.Err() != nil:
+		// Stopped by the backstop: the machine could not spend the
+		// budget in time.
+		res.Stop = StopWallTimeout
 		return res, false, nil
 	case isExit:
 		res.Stop, res.ExitCode = StopExit, exit.ExitCode()
@@ -509,6 +514,24 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 		return res, false, nil
 	}
 	return res, true, nil
+}
+
+// limits are the budget and the wall-clock backstop of req. Without fuel
+// (benchmarks of the other stoppers) the budget is the wall-clock limit.
+func (s *Sandbox) limits(req *Request) (budget, wall time.Duration) {
+	budget = s.cfg.Timeout
+	if req.Timeout > 0 {
+		budget = req.Timeout
+	}
+	switch {
+	case s.cfg.stopper != stopFuel:
+		wall = budget
+	case s.cfg.WallTimeout > 0 && req.Timeout <= 0:
+		wall = s.cfg.WallTimeout
+	default:
+		wall = defaultWall(budget)
+	}
+	return budget, wall
 }
 
 func (inst *instance) readReply(ptr uint64, res *Result) error {

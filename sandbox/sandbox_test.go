@@ -148,6 +148,7 @@ func TestDeterministicRandom(t *testing.T) {
 
 func TestTimeoutIsBounded(t *testing.T) {
 	sb := testSandbox(t)
+	budget := 100 * time.Millisecond
 	for _, src := range []string{
 		"def f(x):\n    while True:\n        pass\n",
 		"import time\ndef f(x):\n    time.sleep(1000)\n",
@@ -157,27 +158,114 @@ func TestTimeoutIsBounded(t *testing.T) {
 		"import re\ndef f(x):\n    return re.match(r'(a+)+$', 'a' * 40 + 'b')\n",
 		"def f(x):\n    return 7 ** (10 ** 8)\n",
 		"def f(x):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass\n",
+		"def f(x):\n    s = 'x'\n    while True:\n        s = (s * 2)[:1 << 24]\n",
 	} {
 		req := fn(src, "    candidate(0)\n")
-		req.Timeout = 500 * time.Millisecond
+		req.Timeout = budget
 		res := run(t, sb, req)
-		if res.Stop != StopTimeout {
-			t.Errorf("%q: want timeout, got %+v", src, res)
+		// The budget is counted inside the wasm code: the run ends when
+		// it is spent, exactly, not when the program would have.
+		if res.Stop != StopTimeout || res.Fuel < FuelFor(budget) || res.Fuel > FuelFor(budget)+yieldEvery {
+			t.Errorf("%q: want timeout with the budget's fuel %d, got %s with %d", src, FuelFor(budget), res.Stop, res.Fuel)
 		}
-		// The deadline is enforced inside the wasm code: the run ends
-		// soon after it, not when the program would have.
-		if res.Duration > 3*time.Second {
-			t.Errorf("%q: stopped after %v", src, res.Duration)
+		if res.Duration > defaultWall(budget) {
+			t.Errorf("%q: stopped after %v, past the backstop", src, res.Duration)
 		}
 	}
 }
 
-func TestSleepShort(t *testing.T) {
+// Time in the sandbox is virtual: sleeps charge the budget and return at
+// once, and the clocks advance with the fuel used, so a program that
+// measures itself sees the same figures on every run.
+func TestVirtualTime(t *testing.T) {
 	sb := testSandbox(t)
 	res := run(t, sb, fn("import time\ndef f(x):\n    t = time.monotonic()\n    time.sleep(0.05)\n    return time.monotonic() - t >= 0.05\n",
 		"    assert candidate(0) == True\n"))
-	if !res.Passed() {
-		t.Fatalf("got %+v", res)
+	if !res.Passed() || res.Cost() < 50*time.Millisecond {
+		t.Fatalf("got %+v, cost %v", res, res.Cost())
+	}
+	src := "import time\ndef f(x):\n    t0, w0 = time.perf_counter(), time.time()\n    time.sleep(1.5)\n" +
+		"    s = sum(i * i for i in range(20000))\n    print(time.perf_counter() - t0, round(time.time() - w0, 6))\n    return s\n"
+	a := run(t, sb, fn(src, "    candidate(0)\n"))
+	b := run(t, sb, fn(src, "    candidate(0)\n"))
+	if a.Stop != StopOK || string(a.Stdout) != string(b.Stdout) || a.Fuel != b.Fuel {
+		t.Fatalf("runs differ: %q (%d) vs %q (%d)", a.Stdout, a.Fuel, b.Stdout, b.Fuel)
+	}
+	if a.Duration > time.Second {
+		t.Errorf("a 1.5 s sleep took %v of wall time", a.Duration)
+	}
+	if a.Cost() < 1500*time.Millisecond {
+		t.Errorf("the sleep was not charged: cost %v", a.Cost())
+	}
+}
+
+// The same program uses the same fuel and gets the same verdict whatever
+// else the machine does: here beside goroutines that keep every CPU busy.
+func TestFuelIgnoresLoad(t *testing.T) {
+	sb := testSandbox(t)
+	progs := []*Request{
+		fn("def f(x):\n    return sum(i * i % 7 for i in range(x))\n", "    assert candidate(200000) > 0\n"),
+		fn("def f(x):\n    return len(str(3 ** x))\n", "    assert candidate(50000) > 0\n"),
+		fn("def f(x):\n    return sorted(str(i) for i in range(x))[0]\n", "    assert candidate(50000) == '0'\n"),
+		fn("def f(x):\n    while True:\n        x += 1\n", "    candidate(0)\n"),
+	}
+	for _, r := range progs {
+		r.Timeout = 150 * time.Millisecond
+	}
+	measure := func() (out []string) {
+		for _, r := range progs {
+			res := run(t, sb, r)
+			out = append(out, string(res.Stop)+"/"+res.Outcome+"/"+strconv.FormatInt(res.Fuel, 10))
+		}
+		return out
+	}
+	idle := measure()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 * runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := 0
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					for i := range 1 << 16 {
+						x += i
+					}
+				}
+			}
+		}()
+	}
+	busy := measure()
+	close(stop)
+	wg.Wait()
+	for i := range idle {
+		if idle[i] != busy[i] {
+			t.Errorf("program %d: idle %s, busy %s", i, idle[i], busy[i])
+		}
+	}
+	if !strings.HasPrefix(idle[3], "timeout/") {
+		t.Errorf("the endless loop ended as %s", idle[3])
+	}
+}
+
+// The wall-clock backstop ends a run that the budget would allow, and says
+// so with its own stop reason.
+func TestWallBackstop(t *testing.T) {
+	sb, err := New(context.Background(), Config{Timeout: time.Hour, WallTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(context.Background())
+	res := run(t, sb, fn("def f(x):\n    while True:\n        pass\n", "    candidate(0)\n"))
+	if res.Stop != StopWallTimeout || res.Duration > 3*time.Second {
+		t.Fatalf("got %s after %v", res.Stop, res.Duration)
+	}
+	if res := run(t, sb, fn("def f(x):\n    return 1\n", "    assert candidate(0) == 1\n")); !res.Passed() {
+		t.Fatalf("after the backstop: %+v", res)
 	}
 }
 
@@ -312,10 +400,10 @@ func TestTimeoutUnderGC(t *testing.T) {
 		"def f(x):\n    return sum(range(10 ** 15))\n",
 	} {
 		req := fn(src, "    candidate(0)\n")
-		req.Timeout = 300 * time.Millisecond
+		req.Timeout = 50 * time.Millisecond
 		start := time.Now()
 		res := run(t, sb, req)
-		if res.Stop != StopTimeout || time.Since(start) > 3*time.Second {
+		if res.Stop != StopTimeout || time.Since(start) > defaultWall(req.Timeout) {
 			t.Fatalf("%q: %s after %v", src, res.Stop, time.Since(start))
 		}
 	}

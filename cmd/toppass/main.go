@@ -43,6 +43,7 @@ type cli struct {
 	Fuse       fuseCmd       `cmd:"" help:"Fuse neural scores with execution evidence: estimate by problem-disjoint folds (--out) and/or fit the hybrid ranker's fusion (--save)."`
 	ExportRRTF exportRRTFCmd `cmd:"" name:"export-rrtf" help:"Write ranked-response preference data (prompt, responses ordered by label then score) for aligning a generator, as PanGu-Coder2's RRTF uses it."`
 	Bench      benchCmd      `cmd:"" help:"Measure toppass's components."`
+	Calibrate  calibrateCmd  `cmd:"" help:"Measure the sandbox's fuel against native CPython on reference programs: how much fuel one second of native CPython is worth (the constant behind --timeout)."`
 	Version    versionCmd    `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 }
 
@@ -70,13 +71,14 @@ func (b *ByteSize) UnmarshalText(text []byte) error {
 }
 
 type sandboxFlags struct {
-	Timeout time.Duration `default:"5s" help:"Wall-clock limit per candidate (per test case for stdin/stdout problems)."`
-	Memory  ByteSize      `default:"512MiB" help:"Memory limit per candidate."`
-	Output  ByteSize      `default:"1MiB" help:"Limit on stdout and stderr, each, per candidate."`
+	Timeout     time.Duration `default:"5s" help:"Time budget per candidate (per test case for stdin/stdout problems), in seconds of native CPython; counted inside the sandbox, so the same on an idle, busy or slow machine."`
+	WallTimeout time.Duration `default:"0s" help:"Wall-clock backstop per run (0: 60 x the budget + 10s); a run stopped by it is labelled wall_timeout."`
+	Memory      ByteSize      `default:"512MiB" help:"Memory limit per candidate."`
+	Output      ByteSize      `default:"1MiB" help:"Limit on stdout and stderr, each, per candidate."`
 }
 
 func (f sandboxFlags) config() sandbox.Config {
-	return sandbox.Config{Timeout: f.Timeout, MemoryLimit: int64(f.Memory), OutputLimit: int(f.Output)}
+	return sandbox.Config{Timeout: f.Timeout, WallTimeout: f.WallTimeout, MemoryLimit: int64(f.Memory), OutputLimit: int(f.Output)}
 }
 
 type labelCmd struct {
@@ -328,10 +330,15 @@ func defaultBenchData(data, problems, candidates string) (string, string) {
 		return problems, candidates
 	}
 	he := filepath.Join(data, "humaneval")
-	if _, err := os.Stat(filepath.Join(he, "problems.jsonl")); err == nil {
+	if isFile(filepath.Join(he, "problems.jsonl")) {
 		return filepath.Join(he, "problems.jsonl"), filepath.Join(he, "codegen16b-t0.8-n100.jsonl")
 	}
 	return "testdata/sample/problems.jsonl", "testdata/sample/candidates.jsonl"
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 type benchSandboxCmd struct {
@@ -350,6 +357,33 @@ func (c *benchSandboxCmd) Run(ctx context.Context) error {
 		Problems: c.Problems, Candidates: c.Candidates, Limit: c.Limit, Workers: c.Workers,
 		Python: c.Python, Timeout: c.Timeout, Progress: os.Stderr,
 	}, os.Stdout)
+}
+
+type calibrateCmd struct {
+	Data     string        `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared data folder: HumanEval's canonical solutions join the corpus when it is there."`
+	Problems string        `help:"Problems whose canonical solutions and check() join the corpus (default: HumanEval in --data, if present)."`
+	Limit    int           `default:"0" help:"Problems to use (0: all)."`
+	Python   string        `default:"python3" help:"The native CPython 3.11 to compare with."`
+	Target   time.Duration `default:"200ms" help:"Native time per measurement (calls are repeated to reach it)."`
+	JSON     string        `name:"json" help:"Also write every measurement to this file."`
+}
+
+func (c *calibrateCmd) Run(ctx context.Context) error {
+	if c.Problems == "" {
+		if p := filepath.Join(c.Data, "humaneval", "problems.jsonl"); isFile(p) {
+			c.Problems = p
+		}
+	}
+	cal, err := bench.Calibrate(ctx, bench.CalibrateConfig{Python: c.Python, Problems: c.Problems, Limit: c.Limit,
+		Target: c.Target, Progress: os.Stderr}, os.Stdout)
+	if err != nil || c.JSON == "" {
+		return err
+	}
+	b, err := json.MarshalIndent(cal, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(c.JSON, append(b, '\n'), 0o644)
 }
 
 type versionCmd struct{}
