@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"github.com/toppass/toppass/dataset"
+)
+
+// Pending is an active candidate without a label in env, with its problem.
+type Pending struct {
+	CandID      int64
+	SetID       int64
+	ProblemHash string
+	CandHash    string
+	Problem     *dataset.Problem
+	Candidate   *dataset.Candidate
+}
+
+// Pending returns up to limit candidates of set (0: every set) that have no
+// label made in env, oldest first.
+func (s *Store) Pending(ctx context.Context, setID int64, env string, limit int) ([]*Pending, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT c.id, c.set_id, p.hash, c.hash, p.data, c.data, c.origin
+		FROM candidates c
+		JOIN sets st ON st.id = c.set_id AND st.active = 1
+		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
+		JOIN problems p ON p.id = sp.problem_id
+		LEFT JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
+		WHERE c.active = 1 AND l.problem_hash IS NULL AND (? = 0 OR c.set_id = ?)
+		ORDER BY c.id LIMIT ?`, env, setID, setID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Pending
+	for rows.Next() {
+		var pd Pending
+		var pdata, cdata, origin string
+		if err := rows.Scan(&pd.CandID, &pd.SetID, &pd.ProblemHash, &pd.CandHash, &pdata, &cdata, &origin); err != nil {
+			return nil, err
+		}
+		pd.Problem, pd.Candidate = new(dataset.Problem), new(dataset.Candidate)
+		if err := json.Unmarshal([]byte(pdata), pd.Problem); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(cdata), pd.Candidate); err != nil {
+			return nil, err
+		}
+		pd.Candidate.File = origin
+		out = append(out, &pd)
+	}
+	return out, rows.Err()
+}
+
+// CountPending counts the candidates waiting for a label in env.
+func (s *Store) CountPending(ctx context.Context, env string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `
+		SELECT count(*) FROM candidates c
+		JOIN sets st ON st.id = c.set_id AND st.active = 1
+		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
+		JOIN problems p ON p.id = sp.problem_id
+		LEFT JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
+		WHERE c.active = 1 AND l.problem_hash IS NULL`, env).Scan(&n)
+	return n, err
+}
+
+// Labelled is a label to store.
+type Labelled struct {
+	ProblemHash, CandHash string
+	Label                 *dataset.Label
+}
+
+// PutLabels stores labels made in env, in one transaction. A label that is
+// already there is kept and its runs count goes up (it should not happen:
+// the count is how tests show that nothing ran twice).
+func (s *Store) PutLabels(ctx context.Context, env string, ls []Labelled) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO labels(problem_hash, cand_hash, env, passed, status, data, created)
+			VALUES(?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(problem_hash, cand_hash, env) DO UPDATE SET runs = runs + 1`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, l := range ls {
+			data, err := json.Marshal(l.Label)
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, l.ProblemHash, l.CandHash, env, l.Label.Passed, l.Label.Status, string(data), now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Label returns the label of a candidate in env, or nil.
+func (s *Store) Label(ctx context.Context, problemHash, candHash, env string) (*dataset.Label, error) {
+	var data string
+	err := s.r.QueryRowContext(ctx, `SELECT data FROM labels WHERE problem_hash = ? AND cand_hash = ? AND env = ?`,
+		problemHash, candHash, env).Scan(&data)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var l dataset.Label
+	return &l, json.Unmarshal([]byte(data), &l)
+}
+
+// LabelStats counts the stored labels, and the most times one label was
+// stored.
+func (s *Store) LabelStats(ctx context.Context) (labels, maxRuns int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT count(*), coalesce(max(runs), 0) FROM labels`).Scan(&labels, &maxRuns)
+	return labels, maxRuns, err
+}
+
+// EachLabel calls fn with every active candidate's label in env, in set,
+// task and index order, with the candidate's task id and index in its set
+// (the same schema as `toppass label` writes).
+func (s *Store) EachLabel(ctx context.Context, env string, fn func(*dataset.Label) error) error {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT c.task_id, c.idx, l.data FROM candidates c
+		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id
+		JOIN problems p ON p.id = sp.problem_id
+		JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
+		WHERE c.active = 1
+		ORDER BY c.set_id, c.task_id, c.idx`, env)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var task, data string
+		var idx int
+		if err := rows.Scan(&task, &idx, &data); err != nil {
+			return err
+		}
+		var l dataset.Label
+		if err := json.Unmarshal([]byte(data), &l); err != nil {
+			return err
+		}
+		l.TaskID, l.Index = task, idx
+		if err := fn(&l); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
