@@ -1,0 +1,6 @@
+def add_one(x: int) -> int:
+    """Return x plus one.
+
+    >>> add_one(1)
+    2
+    """

@@ -1,0 +1,1 @@
+    return max(xs) * 2

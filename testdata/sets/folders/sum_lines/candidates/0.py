@@ -1,0 +1,2 @@
+import sys
+print(sum(int(l) for l in sys.stdin if l.strip()))

@@ -1,0 +1,1 @@
+"""Read integers, one per line, until the end of input; print their sum."""
