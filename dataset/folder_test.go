@@ -75,4 +75,3 @@ func TestReadSetBrokenProblem(t *testing.T) {
 		t.Fatalf("%d problems, %d candidates, %d errors (%v), %v", len(probs), len(cands), errs.N, errs.First, err)
 	}
 }
-

@@ -41,11 +41,11 @@ func (s *Store) Pending(ctx context.Context, setID int64, env string, limit int)
 		if err := rows.Scan(&pd.CandID, &pd.SetID, &pd.ProblemHash, &pd.CandHash, &pdata, &cdata, &origin); err != nil {
 			return nil, err
 		}
-		pd.Problem, pd.Candidate = new(dataset.Problem), new(dataset.Candidate)
-		if err := json.Unmarshal([]byte(pdata), pd.Problem); err != nil {
+		var err error
+		if pd.Problem, err = dataset.ParseProblem([]byte(pdata)); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(cdata), pd.Candidate); err != nil {
+		if pd.Candidate, err = dataset.ParseCandidate([]byte(cdata)); err != nil {
 			return nil, err
 		}
 		pd.Candidate.File = origin
