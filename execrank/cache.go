@@ -15,7 +15,7 @@ import (
 
 // ProbeCache keeps probe results per candidate in a JSONL file, keyed by a
 // hash of everything a probe depends on (program, tests, calls, setup,
-// time limit): a candidate is probed once across runs, and a problem that
+// time budget; v2: budgets in fuel): a candidate is probed once across runs, and a problem that
 // gains candidates only probes the new ones — the dual agreement and the
 // clusters, which are set-level, are recomputed from the cached results.
 type ProbeCache struct {
@@ -65,7 +65,7 @@ func (c *ProbeCache) Hits() int {
 func probeKey(p *dataset.Problem, cand *dataset.Candidate, tests, calls []string, timeout time.Duration) string {
 	src, line := cand.Source(p)
 	h := sha256.New()
-	for _, s := range []string{"probe-v1", src, p.EntryPoint, p.TestSetupCode, strings.Join(tests, "\x00"), strings.Join(calls, "\x00"), timeout.String()} {
+	for _, s := range []string{"probe-v2", src, p.EntryPoint, p.TestSetupCode, strings.Join(tests, "\x00"), strings.Join(calls, "\x00"), timeout.String()} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -73,17 +73,19 @@ func probeKey(p *dataset.Problem, cand *dataset.Candidate, tests, calls []string
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func (c *ProbeCache) get(key string) *ProbeResult {
+// Get returns the cached result of key.
+func (c *ProbeCache) Get(key string) (*ProbeResult, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.m[key]
 	if r != nil {
 		c.hits++
 	}
-	return r
+	return r, r != nil
 }
 
-func (c *ProbeCache) put(key string, r *ProbeResult) error {
+// Put keeps a result.
+func (c *ProbeCache) Put(key string, r *ProbeResult) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m[key] = r

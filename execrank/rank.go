@@ -173,12 +173,10 @@ func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []st
 		}
 		slog.Info("examples extracted from prompts", "examples", n, "problems", len(probs))
 	}
-	// One probe runs the examples, then the generated tests, then the
-	// calls of both for behaviour signatures.
-	probeTests, probeCalls := map[string][]string{}, map[string][]string{}
+	plans := map[string]*plan{}
 	for id, p := range probs {
-		probeTests[id] = append(append([]string(nil), examples[id]...), tests[id]...)
-		probeCalls[id] = CallsOf(probeTests[id], p.EntryPoint)
+		plans[id] = &plan{p: p, examples: examples[id], stdio: stdio[id], tests: tests[id]}
+		plans[id].prepare(cfg.Sandbox.Timeout)
 	}
 	byTask := map[string][]*dataset.Candidate{}
 	total := 0
@@ -215,35 +213,16 @@ func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []st
 	if cfg.Progress != nil {
 		bar = progress.New(cfg.Progress, "rank "+cmp.Or(cfg.Method, MethodCodeT), int64(total), nil)
 	}
+	var cache Cache
+	if cfg.Cache != nil {
+		cache = cfg.Cache
+	}
 	// Each job writes its own slot of results: no lock needed.
 	err = workpool.Each(ctx, len(jobs), cfg.Workers, func(k int) error {
 		j := jobs[k]
-		p, c := probs[j.task], byTask[j.task][j.i]
-		var key string
-		var r *ProbeResult
-		if cfg.Cache != nil {
-			keyTests := probeTests[j.task]
-			for _, ex := range stdio[j.task] {
-				keyTests = append(keyTests[:len(keyTests):len(keyTests)], "stdio\x01"+ex.Input+"\x01"+ex.Output)
-			}
-			key = probeKey(p, c, keyTests, probeCalls[j.task], cfg.Sandbox.Timeout)
-			r = cfg.Cache.get(key)
-		}
-		if r == nil {
-			var err error
-			if len(stdio[j.task]) > 0 {
-				r, err = ProbeStdio(ctx, sb, p, c, stdio[j.task])
-			} else {
-				r, err = Probe(ctx, sb, p, c, probeTests[j.task], probeCalls[j.task])
-			}
-			if err != nil {
-				return err
-			}
-			if cfg.Cache != nil {
-				if err := cfg.Cache.put(key, r); err != nil {
-					return err
-				}
-			}
+		r, err := plans[j.task].probe(ctx, sb, byTask[j.task][j.i], cache)
+		if err != nil {
+			return err
 		}
 		results[j.task][j.i] = r
 		if bar != nil {
@@ -266,23 +245,129 @@ func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []st
 			continue
 		}
 		done = append(done, id)
-		ne := len(examples[id]) + len(stdio[id])
-		gen := make([][]bool, len(cs))
-		sigs := make([][]string, len(cs))
-		for i := range cs {
-			gen[i] = results[id][i].Held[ne:]
-			sigs[i] = results[id][i].Sigs
-		}
-		scores := DualAgreement(gen)
-		clusters := ClusterSizes(sigs)
-		for i, c := range cs {
-			line := ScoreLine{TaskID: id, Index: *c.Index, Tests: len(tests[id]), Examples: ne, Cluster: clusters[i], Agreement: scores[i]}
-			line.Passed = count(gen[i])
-			line.ExamplesPassed = count(results[id][i].Held[:ne])
-			line.Score = score(line.ExamplesPassed, scores[i], clusters[i], len(cs))
-			lines[id] = append(lines[id], line)
-		}
+		lines[id] = plans[id].lines(cs, results[id])
 	}
 	slog.Debug("probed", "candidates", total)
 	return lines, done, bad.Err()
+}
+
+// Cache keeps probe results by content key (ProbeCache in a file, the
+// daemon's store).
+type Cache interface {
+	Get(key string) (*ProbeResult, bool)
+	Put(key string, r *ProbeResult) error
+}
+
+// plan is how one problem's candidates are probed: the prompt's examples
+// (or stdin/stdout examples), then the generated tests, then the calls of
+// both for behaviour signatures, all in one run per candidate.
+type plan struct {
+	p        *dataset.Problem
+	examples []string
+	stdio    []dataset.IOCase
+	tests    []string
+	budget   time.Duration
+
+	probeTests, calls, keyTests []string
+}
+
+func (pl *plan) prepare(budget time.Duration) {
+	pl.budget = budget
+	pl.probeTests = append(append([]string(nil), pl.examples...), pl.tests...)
+	pl.calls = CallsOf(pl.probeTests, pl.p.EntryPoint)
+	pl.keyTests = pl.probeTests
+	for _, ex := range pl.stdio {
+		pl.keyTests = append(pl.keyTests[:len(pl.keyTests):len(pl.keyTests)], "stdio\x01"+ex.Input+"\x01"+ex.Output)
+	}
+}
+
+// probe runs one candidate, or finds its result in cache.
+func (pl *plan) probe(ctx context.Context, sb *sandbox.Sandbox, c *dataset.Candidate, cache Cache) (*ProbeResult, error) {
+	var key string
+	if cache != nil {
+		key = probeKey(pl.p, c, pl.keyTests, pl.calls, pl.budget)
+		if r, ok := cache.Get(key); ok {
+			return r, nil
+		}
+	}
+	var r *ProbeResult
+	var err error
+	if len(pl.stdio) > 0 {
+		r, err = ProbeStdio(ctx, sb, pl.p, c, pl.stdio)
+	} else {
+		r, err = Probe(ctx, sb, pl.p, c, pl.probeTests, pl.calls)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cache != nil {
+		if err := cache.Put(key, r); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// lines scores the candidates from their probe results.
+func (pl *plan) lines(cs []*dataset.Candidate, results []*ProbeResult) []ScoreLine {
+	ne := len(pl.examples) + len(pl.stdio)
+	gen := make([][]bool, len(cs))
+	sigs := make([][]string, len(cs))
+	for i := range cs {
+		gen[i] = results[i].Held[ne:]
+		sigs[i] = results[i].Sigs
+	}
+	scores := DualAgreement(gen)
+	clusters := ClusterSizes(sigs)
+	out := make([]ScoreLine, len(cs))
+	for i, c := range cs {
+		line := ScoreLine{TaskID: c.TaskID, Index: *c.Index, Tests: len(pl.tests), Examples: ne, Cluster: clusters[i], Agreement: scores[i]}
+		line.Passed = count(gen[i])
+		line.ExamplesPassed = count(results[i].Held[:ne])
+		line.Score = score(line.ExamplesPassed, scores[i], clusters[i], len(cs))
+		out[i] = line
+	}
+	return out
+}
+
+// EvidenceConfig is what Evidence runs for one problem.
+type EvidenceConfig struct {
+	// Examples: take the examples from the prompt (doctest and prose
+	// forms; stdin/stdout examples of a statement).
+	Examples bool
+	// ExamplesFrom, when set, is the problem whose prompt states them.
+	ExamplesFrom *dataset.Problem
+	// Tests are generated asserts (CodeT), already extracted.
+	Tests   []string
+	Workers int
+	Budget  time.Duration // the sandbox's, for cache keys
+	Cache   Cache
+}
+
+// Evidence probes one problem's candidates, in memory, and scores them
+// (see score): the daemon's and the hybrid ranker's way in.
+func Evidence(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, cands []*dataset.Candidate, cfg EvidenceConfig) ([]ScoreLine, error) {
+	pl := &plan{p: p, tests: cfg.Tests}
+	if cfg.Examples {
+		q := p
+		if cfg.ExamplesFrom != nil {
+			q = cfg.ExamplesFrom
+		}
+		if p.Kind() == dataset.KindStdio {
+			pl.stdio = ExtractStdioExamples(q.Statement())
+		} else {
+			pl.examples = ExtractExamples(q.Prompt, p.EntryPoint)
+		}
+	}
+	pl.prepare(cfg.Budget)
+	results := make([]*ProbeResult, len(cands))
+	err := workpool.Each(ctx, len(cands), cfg.Workers, func(i int) error {
+		r, err := pl.probe(ctx, sb, cands[i], cfg.Cache)
+		results[i] = r
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pl.lines(cands, results), nil
 }

@@ -69,30 +69,12 @@ func Rank(ctx context.Context, cfg Config) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cands := byTask[id]
-		lines := exec[id]
-		if len(lines) != len(cands) {
-			return fmt.Errorf("%s: %d execution results for %d candidates", id, len(lines), len(cands))
-		}
-		var statics []ranker.Static
-		if cfg.Analyse != nil {
-			if statics, err = cfg.Analyse(ctx, probs[id], cands); err != nil {
-				return err
-			}
-		}
-		preds, err := cfg.Model.Predict(cfg.Model.Encode(ranker.ProblemText(probs[id]), ranker.Codes(cands), statics))
+		scores, err := Score(ctx, cfg.Model, cfg.Analyse, cfg.Fusion, probs[id], byTask[id], exec[id])
 		if err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		feats := Features(preds, lines)
-		for i, x := range feats {
-			s := Rule(x)
-			if cfg.Fusion != nil {
-				s = cfg.Fusion.Score(x)
-			}
-			e := lines[i]
-			enc.Encode(ScoreLine{TaskID: id, Index: cands[i].Key().Index, Score: s, Neural: preds[i].Score, Fault: preds[i].Fault,
-				ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster})
+		for _, sl := range scores {
+			enc.Encode(sl)
 		}
 		if bar != nil {
 			bar.Add(1)
@@ -106,4 +88,31 @@ func Rank(ctx context.Context, cfg Config) error {
 	}
 	slog.Info("hybrid scores written", "out", cfg.Out, "problems", len(order), "fusion", cfg.Fusion != nil, "elapsed", time.Since(start).Round(time.Millisecond))
 	return errs.Err()
+}
+
+// Score fuses the neural ranker's prediction for one problem's candidates
+// with their execution evidence (lines, in candidate order, from
+// execrank.Evidence or execrank.Features): by fusion, or by the rule when
+// fusion is nil. In memory: the daemon's and the CLI's one way to score.
+func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion *Fusion, p *dataset.Problem,
+	cands []*dataset.Candidate, lines []execrank.ScoreLine) ([]ScoreLine, error) {
+	if len(lines) != len(cands) {
+		return nil, fmt.Errorf("%d execution results for %d candidates", len(lines), len(cands))
+	}
+	preds, err := ranker.Score(ctx, m, analyse, p, cands)
+	if err != nil {
+		return nil, err
+	}
+	feats := Features(preds, lines)
+	out := make([]ScoreLine, len(cands))
+	for i, x := range feats {
+		s := Rule(x)
+		if fusion != nil {
+			s = fusion.Score(x)
+		}
+		e := lines[i]
+		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].Score, Fault: preds[i].Fault,
+			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster}
+	}
+	return out, nil
 }

@@ -90,19 +90,10 @@ func RankFiles(ctx context.Context, m *Model, problemsPath, candidatesPath, out 
 			return err
 		}
 		cands := byTask[id]
-		var statics []Static
-		if analyse != nil && !lexical {
-			if statics, err = analyse(ctx, probs[id], cands); err != nil {
-				return fmt.Errorf("%s: %w", id, err)
-			}
-		}
-		g := m.Encode(ProblemText(probs[id]), Codes(cands), statics)
 		var preds []Prediction
 		if lexical {
-			for _, f := range g.Feats {
-				preds = append(preds, Prediction{Score: float64(f[0])})
-			}
-		} else if preds, err = m.Predict(g); err != nil {
+			preds = Lexical(m, probs[id], cands)
+		} else if preds, err = Score(ctx, m, analyse, probs[id], cands); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
 		for i, p := range preds {
@@ -120,4 +111,28 @@ func RankFiles(ctx context.Context, m *Model, problemsPath, candidatesPath, out 
 	}
 	slog.Info("ranked", "problems", len(order), "candidates", n, "seconds", time.Since(start).Seconds(), "out", out)
 	return errs.Err()
+}
+
+// Score predicts, for one problem's candidates in memory, P(pass) and the
+// fault of each: static analysis (when analyse is set), then the model.
+func Score(ctx context.Context, m *Model, analyse Analyse, p *dataset.Problem, cands []*dataset.Candidate) ([]Prediction, error) {
+	var statics []Static
+	if analyse != nil {
+		var err error
+		if statics, err = analyse(ctx, p, cands); err != nil {
+			return nil, err
+		}
+	}
+	return m.Predict(m.Encode(ProblemText(p), Codes(cands), statics))
+}
+
+// Lexical scores candidates by the unsupervised lexical consensus alone
+// (set feature 0: mean bigram Jaccard similarity to the siblings).
+func Lexical(m *Model, p *dataset.Problem, cands []*dataset.Candidate) []Prediction {
+	g := m.Encode(ProblemText(p), Codes(cands), nil)
+	preds := make([]Prediction, len(g.Feats))
+	for i, f := range g.Feats {
+		preds[i] = Prediction{Score: float64(f[0])}
+	}
+	return preds
 }
