@@ -60,8 +60,13 @@ type FinetuneConfig struct {
 	Steps          int `toml:"steps"`
 	// ReplayProblems is the slice of the shipped training data mixed in,
 	// so that the model does not forget it.
-	ReplayProblems int    `toml:"replay_problems"`
-	Backend        string `toml:"backend"`
+	ReplayProblems int `toml:"replay_problems"`
+	// Replay names labelled sets, "problems,candidates,labels" each, that
+	// the replay slice is drawn from.
+	Replay []string `toml:"replay"`
+	// Backend is the GoMLX backend: auto (XLA on a GPU when the binary has
+	// it and one answers, else go), go, xla:cuda, xla:cpu.
+	Backend string `toml:"backend"`
 }
 
 // LogConfig sets the log file's rotation and level.
@@ -80,7 +85,7 @@ func DefaultConfig() Config {
 		Generator: GeneratorConfig{N: 10, Temperature: 0.8, MaxTokens: 512,
 			Stop:    []string{"\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"},
 			Timeout: Duration(120 * time.Second), Retries: 3},
-		Finetune: FinetuneConfig{Enabled: true, MinNewProblems: 20, Steps: 150, ReplayProblems: 100, Backend: "go"},
+		Finetune: FinetuneConfig{Enabled: true, MinNewProblems: 20, Steps: 150, ReplayProblems: 100, Backend: "auto"},
 		Log:      LogConfig{MaxMB: 10, Keep: 3, Level: "info"},
 	}
 }

@@ -220,7 +220,7 @@ func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []st
 	// Each job writes its own slot of results: no lock needed.
 	err = workpool.Each(ctx, len(jobs), cfg.Workers, func(k int) error {
 		j := jobs[k]
-		r, err := plans[j.task].probe(ctx, sb, byTask[j.task][j.i], cache)
+		r, err := plans[j.task].probe(ctx, sb, byTask[j.task][j.i], cache, nil)
 		if err != nil {
 			return err
 		}
@@ -281,14 +281,23 @@ func (pl *plan) prepare(budget time.Duration) {
 	}
 }
 
-// probe runs one candidate, or finds its result in cache.
-func (pl *plan) probe(ctx context.Context, sb *sandbox.Sandbox, c *dataset.Candidate, cache Cache) (*ProbeResult, error) {
+// probe runs one candidate, or finds its result in cache; acquire, when
+// set, is held while it runs.
+func (pl *plan) probe(ctx context.Context, sb *sandbox.Sandbox, c *dataset.Candidate, cache Cache,
+	acquire func(context.Context) (func(), error)) (*ProbeResult, error) {
 	var key string
 	if cache != nil {
 		key = probeKey(pl.p, c, pl.keyTests, pl.calls, pl.budget)
 		if r, ok := cache.Get(key); ok {
 			return r, nil
 		}
+	}
+	if acquire != nil {
+		release, err := acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	var r *ProbeResult
 	var err error
@@ -342,6 +351,9 @@ type EvidenceConfig struct {
 	Workers int
 	Budget  time.Duration // the sandbox's, for cache keys
 	Cache   Cache
+	// Acquire, when set, is called around each probe that runs (the
+	// daemon's CPU budget).
+	Acquire func(context.Context) (release func(), err error)
 }
 
 // Evidence probes one problem's candidates, in memory, and scores them
@@ -362,7 +374,7 @@ func Evidence(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, cand
 	pl.prepare(cfg.Budget)
 	results := make([]*ProbeResult, len(cands))
 	err := workpool.Each(ctx, len(cands), cfg.Workers, func(i int) error {
-		r, err := pl.probe(ctx, sb, cands[i], cfg.Cache)
+		r, err := pl.probe(ctx, sb, cands[i], cfg.Cache, cfg.Acquire)
 		results[i] = r
 		return err
 	})

@@ -33,6 +33,7 @@ type ScoreLine struct {
 	Score          float64 `json:"score"`
 	Neural         float64 `json:"neural"`
 	Fault          string  `json:"fault,omitempty"`
+	ErrorLine      int     `json:"error_line,omitempty"`
 	ExamplesPassed int     `json:"examples_passed"`
 	Examples       int     `json:"examples"`
 	TestsPassed    int     `json:"tests_passed"`
@@ -111,7 +112,7 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 			s = fusion.Score(x)
 		}
 		e := lines[i]
-		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].Score, Fault: preds[i].Fault,
+		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].Score, Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
 			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster}
 	}
 	return out, nil

@@ -1,10 +1,17 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/toppass/toppass/sandbox/internal/instrument"
+	"github.com/toppass/toppass/wasm"
 )
 
 // Time limits that do not depend on the machine.
@@ -161,3 +168,15 @@ func (inst *instance) sleep(ns int64) {
 	}
 	m.reload()
 }
+
+// Version identifies what a label depends on besides the program and its
+// limits: the interpreter build, the harness, the instrumentation and the
+// fuel's calibration. Labels made under another version are other facts.
+var Version = sync.OnceValue(func() string {
+	h := sha256.New()
+	bin, _ := wasm.Python()
+	h.Write(bin)
+	h.Write(harnessSource)
+	fmt.Fprintf(h, "fuel-v1 %d %d", FuelPerSecond, instrument.ByteShift)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+})

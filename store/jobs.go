@@ -180,3 +180,12 @@ func (s *Store) Jobs(ctx context.Context, finished int) ([]*Job, error) {
 	}
 	return out, rows.Err()
 }
+
+// SetJobParams replaces a job's parameters (a job that names what it
+// makes, so that a resumed run finds it).
+func (s *Store) SetJobParams(ctx context.Context, id int64, params json.RawMessage) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE jobs SET params = ?, updated = ? WHERE id = ?`, string(params), now(), id)
+		return err
+	})
+}

@@ -152,3 +152,52 @@ func (s *Store) EachLabel(ctx context.Context, env string, fn func(*dataset.Labe
 	}
 	return rows.Err()
 }
+
+// TrainingRow is a labelled active candidate with its problem.
+type TrainingRow struct {
+	SetID     int64
+	Problem   *dataset.Problem
+	Candidate *dataset.Candidate
+	Label     *dataset.Label
+}
+
+// TrainingRows returns every active candidate of the active sets that has
+// a label in env, grouped by set and task.
+func (s *Store) TrainingRows(ctx context.Context, env string) ([]*TrainingRow, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT c.set_id, p.data, c.data, l.data FROM candidates c
+		JOIN sets st ON st.id = c.set_id AND st.active = 1
+		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
+		JOIN problems p ON p.id = sp.problem_id
+		JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
+		WHERE c.active = 1
+		ORDER BY c.set_id, c.task_id, c.idx`, env)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*TrainingRow
+	probs := map[string]*dataset.Problem{}
+	for rows.Next() {
+		var r TrainingRow
+		var pdata, cdata, ldata string
+		if err := rows.Scan(&r.SetID, &pdata, &cdata, &ldata); err != nil {
+			return nil, err
+		}
+		if r.Problem = probs[pdata]; r.Problem == nil {
+			if r.Problem, err = dataset.ParseProblem([]byte(pdata)); err != nil {
+				return nil, err
+			}
+			probs[pdata] = r.Problem
+		}
+		if r.Candidate, err = dataset.ParseCandidate([]byte(cdata)); err != nil {
+			return nil, err
+		}
+		r.Label = new(dataset.Label)
+		if err := json.Unmarshal([]byte(ldata), r.Label); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}

@@ -42,6 +42,13 @@ type Options struct {
 	Seed            uint64
 	StopAt          int       // pause (with a checkpoint) after this step, to split a run; 0: run to the end
 	Progress        io.Writer // progress bar (nil: none)
+	// Init, when set, is the model a new run starts from (fine-tuning);
+	// its config and tokenizer are kept. A run that resumes from its
+	// checkpoint ignores it.
+	Init *ranker.Model
+	// BeforeStep, when set, is called before every step (the daemon yields
+	// the CPU there); an error stops the run with a checkpoint.
+	BeforeStep func(ctx context.Context) error
 }
 
 // DefaultOptions are sized for two CPU cores (see docs/ranker.md).
@@ -100,6 +107,15 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 		}
 		slog.Info("resuming", "dir", ckDir, "step", st.Step, "best_val_pass@1", st.BestVal)
 		opts.Config = m.Config
+	} else if opts.Init != nil {
+		// A copy of Init's weights in a context of its own.
+		if err := opts.Init.Save(ckDir, false); err != nil {
+			return nil, err
+		}
+		if m, err = ranker.Load(backend, ckDir); err != nil {
+			return nil, fmt.Errorf("train: starting from the given model: %w", err)
+		}
+		opts.Config = m.Config
 	} else {
 		if m, err = ranker.New(backend, opts.Config, tok); err != nil {
 			return nil, err
@@ -157,6 +173,11 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 	start := time.Now()
 	base := st.ElapsedS
 	for st.Step < opts.Steps && !st.Stopped {
+		if opts.BeforeStep != nil && ctx.Err() == nil {
+			if err := opts.BeforeStep(ctx); err != nil && ctx.Err() == nil {
+				return nil, err
+			}
+		}
 		if ctx.Err() != nil {
 			st.ElapsedS = base + time.Since(start).Seconds()
 			if err := saveCheckpoint(); err != nil {

@@ -1,0 +1,52 @@
+package daemon
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/generate"
+)
+
+// generate asks the configured generator for n candidates of problem p.
+func (d *Daemon) generate(ctx context.Context, p *dataset.Problem, n int) ([]*dataset.Candidate, error) {
+	g := d.cfg.Generator
+	if n <= 0 {
+		n = g.N
+	}
+	if p == nil {
+		return nil, badParams("no problem")
+	}
+	cl, err := generate.New(generate.Config{BaseURL: g.BaseURL, APIKey: g.APIKey, Model: g.Model, Chat: g.Chat,
+		Temperature: g.Temperature, MaxTokens: g.MaxTokens, Stop: g.Stop, Timeout: time.Duration(g.Timeout), Retries: g.Retries})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	texts, err := cl.Generate(ctx, p.Prompt, n)
+	if err != nil {
+		d.problem("generation failed: %v", err)
+		return nil, err
+	}
+	d.log.Info("generated", "task", p.TaskID, "n", len(texts), "ms", time.Since(start).Milliseconds())
+	out := make([]*dataset.Candidate, len(texts))
+	for i, t := range texts {
+		k, text := i, t
+		c := &dataset.Candidate{TaskID: p.TaskID, Index: &k}
+		if g.Chat && definesEntry(text, p.EntryPoint) {
+			c.Solution = &text
+		} else {
+			c.Completion = &text
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func definesEntry(code, entry string) bool {
+	if entry == "" {
+		return false
+	}
+	return regexp.MustCompile(`(?m)^(?:async\s+)?def\s+` + regexp.QuoteMeta(entry) + `\s*\(`).MatchString(code)
+}

@@ -1,0 +1,185 @@
+package daemon
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/hybrid"
+	"github.com/toppass/toppass/ranker"
+	"github.com/toppass/toppass/store"
+)
+
+// Ranking methods the API offers.
+var rankMethods = []string{"hybrid", "neural", "lexical", "exec"}
+
+// rank ranks a problem's candidates (generating them first when asked
+// to). A ranking is cached by content — the method, the model, the problem
+// and the set of candidates, the sandbox environment — so asking again
+// costs a lookup.
+func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
+	d.ranking.Add(1)
+	defer d.ranking.Add(-1)
+	if p.Method == "" {
+		p.Method = "hybrid"
+	}
+	if !slices.Contains(rankMethods, p.Method) {
+		return nil, badParams("unknown method %q (one of %s)", p.Method, strings.Join(rankMethods, ", "))
+	}
+	generated := 0
+	if len(p.Candidates) == 0 {
+		if p.N <= 0 {
+			return nil, badParams("no candidates, and n is 0: nothing to rank")
+		}
+		if p.Problem == nil {
+			return nil, badParams("no problem")
+		}
+		cands, err := d.generate(ctx, p.Problem, p.N)
+		if err != nil {
+			return nil, err
+		}
+		p.Candidates, generated = cands, len(cands)
+	}
+	if err := checkProblem(p.Problem, p.Candidates); err != nil {
+		return nil, err
+	}
+	model, modelID := d.models.get()
+	hashes := make([]string, len(p.Candidates))
+	for i, c := range p.Candidates {
+		hashes[i] = store.CandidateHash(c)
+	}
+	key := store.Hash(append([]string{"rank-v1", p.Method, modelID, d.env, store.ProblemHash(p.Problem),
+		strings.Join(p.Tests, "\x00")}, hashes...)...)
+	var cached []Ranked
+	if ok, err := d.st.GetCache(ctx, "rank", key, &cached); err != nil {
+		return nil, err
+	} else if ok && len(cached) == len(p.Candidates) {
+		// Cached by content: the candidates' positions may differ.
+		byHash := map[string]Ranked{}
+		for _, r := range cached {
+			byHash[store.Hash(r.Code)] = r
+		}
+		out := &RankResult{Method: p.Method, Model: modelID, Cached: true, Generated: generated}
+		for _, c := range p.Candidates {
+			code, _ := c.Code()
+			r, ok := byHash[store.Hash(code)]
+			if !ok {
+				break
+			}
+			r.Index = *c.Index
+			out.Ranked = append(out.Ranked, r)
+		}
+		if len(out.Ranked) == len(p.Candidates) {
+			sortRanked(out.Ranked)
+			return out, nil
+		}
+	}
+	start := time.Now()
+	ranked, err := d.rankFresh(ctx, p, model)
+	if err != nil {
+		return nil, err
+	}
+	sortRanked(ranked)
+	if err := d.st.PutCache(context.Background(), "rank", key, ranked); err != nil {
+		return nil, err
+	}
+	d.log.Info("ranked", "task", p.Problem.TaskID, "method", p.Method, "candidates", len(ranked), "ms", time.Since(start).Milliseconds())
+	return &RankResult{Method: p.Method, Model: modelID, Generated: generated, Ranked: ranked}, nil
+}
+
+func sortRanked(r []Ranked) {
+	sort.SliceStable(r, func(i, j int) bool { return r[i].Score > r[j].Score })
+	for i := range r {
+		r[i].Rank = i + 1
+	}
+}
+
+func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Model) ([]Ranked, error) {
+	cands := p.Candidates
+	out := make([]Ranked, len(cands))
+	for i, c := range cands {
+		out[i].Index = *c.Index
+		out[i].Code, _ = c.Code()
+	}
+	if p.Method == "lexical" {
+		for i, pr := range ranker.Lexical(model, p.Problem, cands) {
+			out[i].Score = pr.Score
+		}
+		return out, nil
+	}
+	statics, err := d.an.All(ctx, p.Problem, cands)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range statics {
+		out[i].SyntaxError, out[i].Undefined = s.SyntaxError, s.Undefined
+	}
+	var lines []execrank.ScoreLine
+	if p.Method != "neural" {
+		lines, err = execrank.Evidence(ctx, d.sb, p.Problem, cands, execrank.EvidenceConfig{
+			Examples: true, Tests: p.Tests, Workers: d.cfg.Workers, Budget: time.Duration(d.cfg.Timeout),
+			Cache: &probeCache{ctx: ctx, st: d.st, env: d.env}, Acquire: d.rankSlot})
+		if err != nil {
+			return nil, err
+		}
+		for i, l := range lines {
+			out[i].ExamplesPassed, out[i].Examples, out[i].TestsPassed, out[i].Tests = l.ExamplesPassed, l.Examples, l.Passed, l.Tests
+			out[i].Agreement, out[i].Cluster = l.Agreement, l.Cluster
+			out[i].Score = l.Score
+		}
+	}
+	if p.Method == "exec" {
+		return out, nil
+	}
+	analyse := func(context.Context, *dataset.Problem, []*dataset.Candidate) ([]ranker.Static, error) { return statics, nil }
+	if p.Method == "neural" {
+		preds, err := ranker.Score(ctx, model, analyse, p.Problem, cands)
+		if err != nil {
+			return nil, err
+		}
+		for i, pr := range preds {
+			out[i].Score, out[i].PPass, out[i].Fault, out[i].ErrorLine = pr.Score, pr.Score, pr.Fault, pr.ErrorLine
+		}
+		return out, nil
+	}
+	scores, err := hybrid.Score(ctx, model, analyse, nil, p.Problem, cands, lines)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range scores {
+		out[i].Score, out[i].PPass, out[i].Fault, out[i].ErrorLine = s.Score, s.Neural, s.Fault, s.ErrorLine
+	}
+	return out, nil
+}
+
+// rankSlot takes a CPU slot for one probe of a ranking.
+func (d *Daemon) rankSlot(ctx context.Context) (func(), error) { return d.cpu.acquire(ctx, prioRank) }
+
+// probeCache keeps probe results in the store.
+type probeCache struct {
+	ctx context.Context
+	st  *store.Store
+	env string
+}
+
+type probeEntry struct {
+	Held []bool   `json:"held"`
+	Sigs []string `json:"sigs"`
+}
+
+func (c *probeCache) Get(key string) (*execrank.ProbeResult, bool) {
+	var e probeEntry
+	ok, err := c.st.GetCache(c.ctx, "probe", c.env+key, &e)
+	if err != nil || !ok {
+		return nil, false
+	}
+	return &execrank.ProbeResult{Held: e.Held, Sigs: e.Sigs}, true
+}
+
+func (c *probeCache) Put(key string, r *execrank.ProbeResult) error {
+	return c.st.PutCache(context.Background(), "probe", c.env+key, probeEntry{r.Held, r.Sigs})
+}
