@@ -135,7 +135,9 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 	if p.Method == "exec" {
 		return out, nil
 	}
-	analyse := func(context.Context, *dataset.Problem, []*dataset.Candidate) ([]ranker.Static, error) { return statics, nil }
+	analyse := func(context.Context, *dataset.Problem, []*dataset.Candidate) ([]ranker.Static, error) {
+		return statics, nil
+	}
 	if p.Method == "neural" {
 		preds, err := ranker.Score(ctx, model, analyse, p.Problem, cands)
 		if err != nil {
