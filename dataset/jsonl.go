@@ -23,7 +23,12 @@ type LineError struct {
 	Err  error
 }
 
-func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e *LineError) Error() string {
+	if e.Line == 0 { // the whole file or folder
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
 func (e *LineError) Unwrap() error { return e.Err }
 
 // maxLine bounds one JSONL record (a problem with large tests can be a few

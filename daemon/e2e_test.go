@@ -1,0 +1,332 @@
+package daemon_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/toppass/toppass/daemon"
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/store"
+)
+
+// These tests run the real daemon: the toppass binary, built once, in a
+// process of its own with its XDG folders in a temporary directory.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "toppass-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "toppass")
+	out, err := exec.Command("go", "build", "-o", binary, "../cmd/toppass").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building toppass: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is one user's daemon world.
+type env struct {
+	t     *testing.T
+	root  string
+	paths daemon.Paths
+	vars  []string
+	proc  *exec.Cmd
+}
+
+func newEnv(t *testing.T, config string) *env {
+	t.Helper()
+	root := t.TempDir()
+	e := &env{t: t, root: root}
+	for _, kv := range [][2]string{{"XDG_CONFIG_HOME", "config"}, {"XDG_DATA_HOME", "data"}, {"XDG_STATE_HOME", "state"},
+		{"XDG_CACHE_HOME", "cache"}, {"XDG_RUNTIME_DIR", "run"}} {
+		dir := filepath.Join(root, kv[1])
+		os.MkdirAll(dir, 0o700)
+		e.vars = append(e.vars, kv[0]+"="+dir)
+		t.Setenv(kv[0], dir)
+	}
+	e.vars = append(e.vars, "OPENAI_BASE_URL=", "OPENAI_API_KEY=")
+	var err error
+	if e.paths, err = daemon.DefaultPaths(); err != nil {
+		t.Fatal(err)
+	}
+	if config != "" {
+		os.MkdirAll(e.paths.Config, 0o700)
+		if err := os.WriteFile(e.paths.ConfigFile(), []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if e.proc != nil && e.proc.ProcessState == nil {
+			e.proc.Process.Kill()
+			e.proc.Wait()
+		}
+	})
+	return e
+}
+
+// cli runs a toppass command and returns its output and exit code.
+func (e *env) cli(args ...string) (string, int) {
+	e.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), e.vars...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(out), code
+}
+
+// start runs `toppass daemon` in the foreground and waits until it answers.
+func (e *env) start() {
+	e.t.Helper()
+	cmd := exec.Command(binary, "daemon")
+	cmd.Env = append(os.Environ(), e.vars...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.proc = cmd
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := daemon.Dial(context.Background(), e.paths); err == nil {
+			var st daemon.Status
+			err := c.Call(context.Background(), daemon.MethodStatus, nil, &st)
+			c.Close()
+			if err == nil {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("the daemon did not start: %s", stderr.String())
+}
+
+// kill9 kills the daemon without warning.
+func (e *env) kill9() {
+	e.t.Helper()
+	e.proc.Process.Signal(syscall.SIGKILL)
+	e.proc.Wait()
+}
+
+func (e *env) client() *daemon.Client {
+	e.t.Helper()
+	c, err := daemon.Dial(context.Background(), e.paths)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (e *env) status() daemon.Status {
+	e.t.Helper()
+	var st daemon.Status
+	if err := e.client().Call(context.Background(), daemon.MethodStatus, nil, &st); err != nil {
+		e.t.Fatal(err)
+	}
+	return st
+}
+
+// waitFor polls status until cond holds.
+func (e *env) waitFor(what string, limit time.Duration, cond func(daemon.Status) bool) daemon.Status {
+	e.t.Helper()
+	deadline := time.Now().Add(limit)
+	var st daemon.Status
+	for time.Now().Before(deadline) {
+		st = e.status()
+		if cond(st) {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b, _ := json.MarshalIndent(st, "", " ")
+	e.t.Fatalf("timed out waiting for %s; status:\n%s", what, b)
+	return st
+}
+
+func idle(st daemon.Status) bool {
+	for _, j := range st.Jobs {
+		if j.State == store.JobQueued || j.State == store.JobRunning {
+			return false
+		}
+	}
+	return st.Pending == 0
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	out, err := exec.Command("cp", "-r", from, to).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+}
+
+func (e *env) labels() map[string]*dataset.Label {
+	e.t.Helper()
+	out := filepath.Join(e.root, "export.jsonl")
+	if msg, code := e.cli("export", "labels", "--out", out); code != 0 {
+		e.t.Fatalf("export: %s", msg)
+	}
+	ls, _, err := dataset.ReadLabels(out, func(le *dataset.LineError) error { return le })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m := map[string]*dataset.Label{}
+	for k, l := range ls {
+		m[fmt.Sprintf("%s#%d", k.TaskID, k.Index)] = l
+	}
+	return m
+}
+
+func TestDaemonEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the daemon end-to-end test builds and runs the binary")
+	}
+	e := newEnv(t, "workers = 2\ntimeout = \"1s\"\ndebounce = \"100ms\"\n\n[finetune]\nmin_new_problems = 4\nsteps = 6\n")
+	// status and stop never start a daemon.
+	if out, code := e.cli("status"); code == 0 || !strings.Contains(out, "not running") {
+		t.Fatalf("status without a daemon: %d %s", code, out)
+	}
+	if _, code := e.cli("stop"); code == 0 {
+		t.Fatal("stop without a daemon succeeded")
+	}
+	e.start()
+	if out, code := e.cli("daemon"); code == 0 || !strings.Contains(out, fmt.Sprintf("pid %d", e.proc.Process.Pid)) {
+		t.Fatalf("a second daemon: %d %s", code, out)
+	}
+
+	// Watch a folder per problem and a JSONL set: labels appear.
+	folders := filepath.Join(e.root, "folders")
+	copyDir(t, "../testdata/sets/folders", folders)
+	jsonl := filepath.Join(e.root, "sample")
+	os.MkdirAll(jsonl, 0o755)
+	copyFile(t, "../testdata/sample/problems.jsonl", filepath.Join(jsonl, "problems.jsonl"))
+	copyFile(t, "../testdata/sample/candidates.jsonl", filepath.Join(jsonl, "candidates.jsonl"))
+	for _, dir := range []string{folders, jsonl} {
+		if out, code := e.cli("watch", dir); code != 0 {
+			t.Fatalf("watch: %s", out)
+		}
+	}
+	st := e.waitFor("the sets to be labelled", 3*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+27 })
+	ls := e.labels()
+	for key, want := range map[string]string{"add_one#0": "pass", "add_one#1": "fail", "max_pair#0": "pass", "max_pair#1": "fail",
+		"sum_lines#0": "pass", "sum_lines#1": "fail", "sample/digit_sum#4": "timeout", "sample/digit_sum#0": "pass"} {
+		if l := ls[key]; l == nil || l.Status != want || l.BudgetMS != 1000 {
+			t.Errorf("%s: %+v, want %s", key, l, want)
+		}
+	}
+
+	// Append candidates: they are labelled; a malformed line is reported
+	// with file:line and the rest goes on.
+	f, _ := os.OpenFile(filepath.Join(jsonl, "candidates.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"task_id": "sample/digit_sum", "completion": "    return sum(map(int, str(n)))\n"}` + "\n" + `{"task_id": oops}` + "\n")
+	f.Close()
+	lines := countLines(t, filepath.Join(jsonl, "candidates.jsonl"))
+	st = e.waitFor("the appended candidate", time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+28 })
+	if l := e.labels()["sample/digit_sum#6"]; l == nil || !l.Passed {
+		t.Fatalf("appended candidate: %+v", l)
+	}
+	if !strings.Contains(strings.Join(st.Errors, "\n"), fmt.Sprintf("candidates.jsonl:%d", lines)) {
+		t.Errorf("the bad line is not reported with file:line: %v", st.Errors)
+	}
+	// A broken problem folder is reported; the others stay.
+	os.MkdirAll(filepath.Join(folders, "broken"), 0o755)
+	os.WriteFile(filepath.Join(folders, "broken", "prompt.py"), []byte("def broken(x):\n"), 0o644)
+	e.waitFor("the broken folder to be reported", 30*time.Second, func(st daemon.Status) bool {
+		return strings.Contains(strings.Join(st.Errors, "\n"), "broken: no tests")
+	})
+
+	// A ranking, then the same ranking from the cache.
+	probs, _, _ := dataset.ReadProblems("../testdata/sample/problems.jsonl", func(le *dataset.LineError) error { return le })
+	p := probs["sample/digit_sum"]
+	var cands []*dataset.Candidate
+	for _, code := range []string{"    return 0\n", "    return sum(int(c) for c in str(n))\n", "    return n\n"} {
+		c := code
+		cands = append(cands, &dataset.Candidate{Completion: &c})
+	}
+	c := e.client()
+	var r1, r2 daemon.RankResult
+	if err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, Candidates: cands}, &r1); err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Ranked) != 3 || r1.Ranked[0].Index != 1 || r1.Cached || r1.Ranked[0].Examples == 0 {
+		t.Fatalf("ranking: %+v", r1)
+	}
+	if err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, Candidates: cands}, &r2); err != nil {
+		t.Fatal(err)
+	}
+	if !r2.Cached || r2.Ranked[0].Index != 1 || r2.Ranked[0].Score != r1.Ranked[0].Score {
+		t.Fatalf("second ranking: %+v", r2)
+	}
+	// No generator is configured: a clear error, and the daemon serves on.
+	err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, N: 3}, &r2)
+	if err == nil || !strings.Contains(err.Error(), "no generator configured") {
+		t.Fatalf("generation without a generator: %v", err)
+	}
+
+	// The fine-tune that the labels started (min_new_problems = 4) is
+	// kept or refused by the rule, and listed.
+	e.waitFor("the fine-tune", 5*time.Minute, func(st daemon.Status) bool {
+		for _, j := range st.Jobs {
+			if j.Kind == "train" && (j.State == store.JobDone || j.State == store.JobFailed) {
+				return true
+			}
+		}
+		return false
+	})
+	out, code := e.cli("model", "list", "--json")
+	if code != 0 || !strings.Contains(out, `"ft-`) || !strings.Contains(out, "validation ranked pass@1") {
+		t.Fatalf("model list after a fine-tune: %s", out)
+	}
+	if out, code := e.cli("model", "use", "shipped"); code != 0 {
+		t.Fatalf("model use: %s", out)
+	}
+	if st := e.status(); st.Model != "shipped" {
+		t.Fatalf("model in use: %s", st.Model)
+	}
+	if out, code := e.cli("stop"); code != 0 || !strings.Contains(out, "stopped") {
+		t.Fatalf("stop: %d %s", code, out)
+	}
+	e.proc.Wait()
+	if _, err := os.Stat(e.paths.Socket()); err == nil {
+		t.Error("the socket is still there after stop")
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
+}
