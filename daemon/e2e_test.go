@@ -330,3 +330,110 @@ func countLines(t *testing.T, path string) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// slowSet writes a JSONL set of n candidates that each run for a while
+// (a loop of about a million iterations); every other one is wrong.
+func slowSet(t *testing.T, dir string, n int) {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	var probs, cands strings.Builder
+	for p := range 4 {
+		fmt.Fprintf(&probs, `{"task_id": "slow/%d", "prompt": "def f(k):\n", "entry_point": "f", "test": "def check(candidate):\n    assert candidate(%d) == %d\n"}`+"\n", p, p, p)
+	}
+	for i := range n {
+		p := i % 4
+		ret := "k"
+		if (i/4)%2 == 1 {
+			ret = "k + 1"
+		}
+		code := fmt.Sprintf("    s = 0\n    for i in range(1000000 + %d):\n        s += i\n    return %s\n", i, ret)
+		b, _ := json.Marshal(map[string]any{"task_id": fmt.Sprintf("slow/%d", p), "completion": code})
+		cands.Write(append(b, '\n'))
+	}
+	os.WriteFile(filepath.Join(dir, "problems.jsonl"), []byte(probs.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "candidates.jsonl"), []byte(cands.String()), 0o644)
+}
+
+func openStore(t *testing.T, e *env) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), e.paths.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// kill -9 in the middle of labelling and in the middle of training: every
+// committed label is kept, nothing is labelled twice, the jobs resume,
+// and the database is sound.
+func TestDaemonCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the daemon crash test builds and runs the binary")
+	}
+	e := newEnv(t, "workers = 2\ndebounce = \"50ms\"\n\n[finetune]\nmin_new_problems = 1000\nsteps = 60\n")
+	e.start()
+	set := filepath.Join(e.root, "slow")
+	const n = 48
+	slowSet(t, set, n)
+	if out, code := e.cli("watch", set); code != 0 {
+		t.Fatal(out)
+	}
+	before := e.waitFor("some labels", 2*time.Minute, func(st daemon.Status) bool { return st.Labels >= 8 })
+	e.kill9()
+	s := openStore(t, e)
+	if v, err := s.IntegrityCheck(context.Background()); err != nil || v != "ok" {
+		t.Fatalf("integrity after kill -9: %q %v", v, err)
+	}
+	kept, _, _ := s.LabelStats(context.Background())
+	s.Close()
+	if kept < before.Labels || kept >= n {
+		t.Fatalf("after kill -9 mid-labelling: %d labels stored (status said %d before the kill, of %d)", kept, before.Labels, n)
+	}
+	t.Logf("killed with %d of %d labels stored", kept, n)
+
+	// The restarted daemon finds the stale socket, queues the job again
+	// and labels only what is left.
+	e.start()
+	e.waitFor("the rest of the labels", 3*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels == n })
+
+	// Training: kill it mid-run, restart, it resumes from its checkpoint.
+	c := e.client()
+	if err := c.Call(context.Background(), daemon.MethodTrain, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("training to pass step 20", 3*time.Minute, func(st daemon.Status) bool {
+		for _, j := range st.Jobs {
+			if j.Kind == "train" && j.State == store.JobRunning && j.Done >= 20 {
+				return true
+			}
+		}
+		return false
+	})
+	e.kill9()
+	e.start()
+	e.waitFor("the fine-tune to finish", 5*time.Minute, func(st daemon.Status) bool {
+		for _, j := range st.Jobs {
+			if j.Kind == "train" && j.State == store.JobDone {
+				return true
+			}
+		}
+		return false
+	})
+	logText, _ := os.ReadFile(e.paths.Log())
+	if !strings.Contains(string(logText), `"msg":"resuming"`) {
+		t.Error("the fine-tune did not resume from its checkpoint")
+	}
+	if out, code := e.cli("stop"); code != 0 {
+		t.Fatal(out)
+	}
+	e.proc.Wait()
+	s = openStore(t, e)
+	defer s.Close()
+	labels, maxRuns, err := s.LabelStats(context.Background())
+	if err != nil || labels != n || maxRuns != 1 {
+		t.Fatalf("%d labels (want %d), a label stored up to %d times (want 1), %v", labels, n, maxRuns, err)
+	}
+	if v, err := s.IntegrityCheck(context.Background()); err != nil || v != "ok" {
+		t.Fatalf("integrity: %q %v", v, err)
+	}
+}
