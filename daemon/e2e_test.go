@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -435,5 +438,120 @@ func TestDaemonCrashSafety(t *testing.T) {
 	}
 	if v, err := s.IntegrityCheck(context.Background()); err != nil || v != "ok" {
 		t.Fatalf("integrity: %q %v", v, err)
+	}
+}
+
+// Bad configuration, a generator that answers then goes down, a flood of
+// file events with files vanishing, and a client that hangs up mid-request:
+// clear errors, and the daemon keeps serving.
+func TestDaemonFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the daemon fault test builds and runs the binary")
+	}
+	e := newEnv(t, "workers = 2\nworkres = 3\n")
+	if out, code := e.cli("daemon"); code == 0 || !strings.Contains(out, "config.toml:2: unknown key \"workres\"") {
+		t.Fatalf("bad config: %d %s", code, out)
+	}
+	if out, code := e.cli("watch", "/tmp"); code == 0 || !strings.Contains(out, "config.toml:2") {
+		t.Fatalf("a client with a bad config: %d %s", code, out)
+	}
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			N int `json:"n"`
+		}
+		json.NewDecoder(r.Body).Decode(&body)
+		var choices []map[string]any
+		for i := range body.N {
+			text := "    return sum(int(c) for c in str(n))\n"
+			if i%2 == 1 {
+				text = "    return n\n"
+			}
+			choices = append(choices, map[string]any{"text": text})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"choices": choices})
+	}))
+	os.WriteFile(e.paths.ConfigFile(), []byte(fmt.Sprintf("debounce = \"50ms\"\n[generator]\nbase_url = %q\nretries = 1\ntimeout = \"5s\"\n", srv.URL+"/v1")), 0o600)
+	e.start()
+	probs, _, _ := dataset.ReadProblems("../testdata/sample/problems.jsonl", func(le *dataset.LineError) error { return le })
+	p := probs["sample/digit_sum"]
+	c := e.client()
+	var res daemon.RankResult
+	if err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, N: 4}, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Generated != 4 || len(res.Ranked) != 4 || !strings.Contains(res.Ranked[0].Code, "sum(int(c)") {
+		t.Fatalf("generated ranking: %+v", res)
+	}
+	srv.Close()
+	err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, N: 2}, &res)
+	if err == nil || !strings.Contains(err.Error(), srv.URL) {
+		t.Fatalf("generator down: %v", err)
+	}
+
+	// 10,000 file events: atomic saves over one candidate, files made and
+	// removed at once, a folder made and removed.
+	set := filepath.Join(e.root, "set")
+	copyDir(t, "../testdata/sets/folders", set)
+	if out, code := e.cli("watch", set); code != 0 {
+		t.Fatal(out)
+	}
+	e.waitFor("the set", time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7 })
+	cdir := filepath.Join(set, "add_one", "candidates")
+	events := 0
+	for i := 0; events < 10000; i++ {
+		tmp := filepath.Join(cdir, fmt.Sprintf(".tmp%d", i))
+		os.WriteFile(tmp, []byte(fmt.Sprintf("    return x + 1 + %d * 0\n", i)), 0o644)
+		os.Rename(tmp, filepath.Join(cdir, "5.py"))
+		gone := filepath.Join(cdir, fmt.Sprintf("%d.py", 100+i%50))
+		os.WriteFile(gone, []byte("    return x\n"), 0o644)
+		os.Remove(gone)
+		events += 5
+		if i%500 == 0 {
+			os.Mkdir(filepath.Join(set, "tmpdir"), 0o755)
+			os.Remove(filepath.Join(set, "tmpdir"))
+			events += 2
+		}
+	}
+	// The last save is a wrong candidate: its label must be the one kept.
+	os.WriteFile(filepath.Join(cdir, ".last"), []byte("    return x - 1\n"), 0o644)
+	os.Rename(filepath.Join(cdir, ".last"), filepath.Join(cdir, "5.py"))
+	floodEnd := time.Now().UnixMilli()
+	st := e.waitFor("the set to settle", 2*time.Minute, func(st daemon.Status) bool {
+		for _, s := range st.Sets {
+			if s.Dir == set && s.Scanned < floodEnd {
+				return false
+			}
+		}
+		return idle(st)
+	})
+	l := e.labels()["add_one#5"]
+	if l == nil || l.Passed || l.IntentError != "int_too_small" {
+		t.Fatalf("after the flood, add_one#5: %+v (sets %+v)", l, st.Sets)
+	}
+	ls := e.labels()
+	for i := 100; i < 150; i++ {
+		if l := ls[fmt.Sprintf("add_one#%d", i)]; l != nil {
+			t.Errorf("a vanished file is still a candidate: #%d", i)
+		}
+	}
+
+	// A client that sends a request and hangs up.
+	nc, err := net.Dial("unix", e.paths.Socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"jsonrpc":"2.0","id":1,"method":"rank","params":{"problem":{"task_id":"x","prompt":"def f(x):\n","entry_point":"f","test":"def check(c):\n    assert c(1) == 1\n"},"candidates":[{"completion":"    while True: pass\n"}]}}`
+	fmt.Fprintf(nc, "Content-Length: %d\r\n\r\n%s", len(body), body)
+	nc.Close()
+	// Garbage on a connection.
+	nc, _ = net.Dial("unix", e.paths.Socket())
+	fmt.Fprintf(nc, "Content-Length: 5\r\n\r\n{{{{{")
+	nc.Close()
+	if st := e.status(); st.PID != e.proc.Process.Pid {
+		t.Fatalf("status after hang-ups: %+v", st)
+	}
+	if out, code := e.cli("stop"); code != 0 {
+		t.Fatal(out)
 	}
 }

@@ -423,7 +423,7 @@ func main() {
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	if err := kctx.Run(); err != nil {
-		slog.Error(err.Error())
+		fmt.Fprintln(os.Stderr, "toppass:", err)
 		os.Exit(1)
 	}
 }
