@@ -6,12 +6,16 @@ DATA    ?= ../shared/data
 HE      := $(DATA)/humaneval
 RUNS    ?= runs
 
-.PHONY: all build demo test test-short bench bench-go wasm vet fmt clean labels cv model
+.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/toppass
+
+# The binary in ~/.local/bin (where daemon/toppass.service looks for it).
+install: build
+	install -D -m 0755 $(BIN) $(HOME)/.local/bin/toppass
 
 # Build, then the main job on the shipped sample (every problem shape;
 # candidates that pass, fail, raise, loop, cheat): label in the sandbox, rank
@@ -25,6 +29,8 @@ demo: build
 	  --candidates testdata/sample/candidates.jsonl --out out/sample-scores.jsonl
 	@echo "--- out/sample-scores.jsonl (first lines)"; head -n 3 out/sample-scores.jsonl
 	$(BIN) eval --labels out/sample-labels.jsonl --scores out/sample-scores.jsonl --k 1,2
+	@echo "--- the daemon (its files in out/daemon): watch the sample set, status, stop"
+	@bash scripts/demo-daemon.sh $(BIN)
 
 # All tests; the shared-data checks run when $(DATA) exists (minutes).
 test: vet
@@ -43,6 +49,7 @@ bench: build
 	$(BIN) bench sandbox --data $(DATA)
 	$(BIN) bench ranker --data $(DATA)
 	$(BIN) bench hybrid --data $(DATA)
+	$(BIN) bench daemon --data $(DATA)
 
 # Labels for the shared data: HumanEval x CodeGen-16B and x code-davinci-002,
 # LeetCode references and their mutants (resumable; ~15 min on 2 cores).
@@ -67,6 +74,10 @@ cv: labels
 model: labels
 	$(BIN) train --model-dir $(RUNS)/model --steps $(STEPS) --aux-weight 0.2 $(SETS) $(EXTRA)
 	cp $(RUNS)/model/config.json $(RUNS)/model/tokenizer.json $(RUNS)/model/weights.bin.zst ranker/default/
+
+# The fuel calibration against native CPython (needs python3 3.11).
+calibrate: build
+	$(BIN) calibrate --data $(DATA)
 
 bench-go:
 	$(GO) test -run XXX -bench . -benchtime 20x ./sandbox

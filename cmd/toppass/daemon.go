@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/toppass/toppass/daemon"
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/ranker"
 )
 
 // The daemon and its command-line clients. status, stop and logs never
@@ -354,4 +356,50 @@ func (c *exportLabelsCmd) Run(ctx context.Context) error {
 	}
 	fmt.Printf("%d labels -> %s\n", n, c.Out)
 	return nil
+}
+
+// viaDaemon ranks every problem's candidates through the daemon and writes
+// one line per candidate: the rank scores with their evidence.
+func (c *rankCmd) viaDaemon(ctx context.Context) error {
+	var bad dataset.ErrorLog
+	probs, order, byTask, err := ranker.ProblemCandidates(c.Problems, c.Candidates, &bad)
+	if err != nil {
+		return err
+	}
+	cl, _, err := connect(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	f, err := os.Create(c.Out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	start := time.Now()
+	cached := 0
+	for _, id := range order {
+		var res daemon.RankResult
+		err := cl.Call(ctx, daemon.MethodRank, daemon.RankParams{Problem: probs[id], Candidates: byTask[id], Method: c.Method}, &res)
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		if res.Cached {
+			cached++
+		}
+		for _, r := range res.Ranked {
+			b, _ := json.Marshal(struct {
+				TaskID string `json:"task_id"`
+				daemon.Ranked
+			}{id, r})
+			w.Write(append(b, '\n'))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("%d problems ranked by the daemon (%d from its cache) in %v -> %s\n", len(order), cached,
+		time.Since(start).Round(time.Millisecond), c.Out)
+	return bad.Err()
 }

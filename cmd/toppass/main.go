@@ -130,6 +130,7 @@ type rankCmd struct {
 	Out          string `required:"" help:"Scores JSONL to write ({task_id, index, score, ...})."`
 	PerSample    int    `default:"5" help:"Asserts kept per generated sample (CodeT keeps 5)."`
 	Workers      int    `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	Daemon       bool   `help:"Ask the daemon (started if needed) to rank, problem by problem: its model, its caches and its limits (hybrid, neural, lexical, exec)."`
 	sandboxFlags
 }
 
@@ -184,6 +185,9 @@ func (c *rankCmd) neural(ctx context.Context) (*ranker.Model, *static.Analyser, 
 }
 
 func (c *rankCmd) Run(ctx context.Context) error {
+	if c.Daemon {
+		return c.viaDaemon(ctx)
+	}
 	if c.Method == "hybrid" {
 		m, an, err := c.neural(ctx)
 		if err != nil {
