@@ -24,6 +24,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,6 +119,12 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 	d.an = &static.Analyser{SB: d.sb, Workers: cfg.Workers}
 	d.env = store.Hash("env", sandbox.Version(), time.Duration(cfg.Timeout).String(), fmt.Sprint(cfg.Memory))[:24]
 	d.cpu = newCPUBudget(cfg.Workers)
+	// One more OS thread than the CPU budget: heavy work holds at most
+	// Workers threads (ranking's overflow aside), so a cached answer or a
+	// status always finds a thread instead of waiting for a time slice.
+	if runtime.GOMAXPROCS(0) < cfg.Workers+1 {
+		runtime.GOMAXPROCS(cfg.Workers + 1)
+	}
 	if d.models, err = openModels(ctx, d); err != nil {
 		return err
 	}

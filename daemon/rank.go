@@ -111,7 +111,12 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 		}
 		return out, nil
 	}
+	release, err := d.rankSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	statics, err := d.an.All(ctx, p.Problem, cands)
+	release()
 	if err != nil {
 		return nil, err
 	}
@@ -138,6 +143,11 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 	analyse := func(context.Context, *dataset.Problem, []*dataset.Candidate) ([]ranker.Static, error) {
 		return statics, nil
 	}
+	// The model's forward pass holds a CPU slot too.
+	if release, err = d.rankSlot(ctx); err != nil {
+		return nil, err
+	}
+	defer release()
 	if p.Method == "neural" {
 		preds, err := ranker.Score(ctx, model, analyse, p.Problem, cands)
 		if err != nil {

@@ -279,6 +279,30 @@ type benchCmd struct {
 	Sandbox benchSandboxCmd `cmd:"" help:"Labels/s and latency of the wasm sandbox against a native python3 subprocess harness, on the same candidates."`
 	Ranker  benchRankerCmd  `cmd:"" help:"Neural ranker speed: time to score 20 and 200 candidates, sequences/s, a training step, GFLOP/s next to the CPU's peak."`
 	Hybrid  benchHybridCmd  `cmd:"" help:"Hybrid ranking time per problem, by stage: execution probes, static analysis, neural model, fusion."`
+	Daemon  benchDaemonCmd  `cmd:"" help:"The daemon under load: concurrent clients asking for rankings (cached and fresh) on its socket while it labels a set; latency percentiles, requests/s, labelling throughput against toppass label alone."`
+}
+
+type benchDaemonCmd struct {
+	Data    string        `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder (HumanEval x CodeGen-16B; else the shipped sample)."`
+	Limit   int           `default:"820" help:"Candidates to label, spread over the problems."`
+	Clients int           `default:"20" help:"Concurrent clients."`
+	Fresh   time.Duration `default:"2s" help:"One more client asks for a ranking the daemon has not seen this often."`
+	Workers int           `default:"0" help:"The daemon's CPU budget (0: one per CPU)."`
+	Timeout time.Duration `default:"5s" help:"Time budget per candidate."`
+}
+
+func (c *benchDaemonCmd) Run(ctx context.Context) error {
+	problems, candidates := defaultBenchData(c.Data, "", "")
+	native := filepath.Join(c.Data, "humaneval", "codegen16b-labels-native.jsonl")
+	if !isFile(native) || !strings.Contains(candidates, "codegen16b") {
+		native = ""
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return bench.Daemon(ctx, bench.DaemonConfig{Problems: problems, Candidates: candidates, Native: native, Limit: c.Limit,
+		Clients: c.Clients, FreshEvery: c.Fresh, Workers: c.Workers, Timeout: c.Timeout, Exe: exe, Progress: os.Stderr}, os.Stdout)
 }
 
 type benchHybridCmd struct {
