@@ -29,6 +29,7 @@ func runInProcess(tb testing.TB) (*Client, func()) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	stop()
 	tb.Fatal("the daemon did not start")
 	return nil, nil
 }

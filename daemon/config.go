@@ -213,7 +213,8 @@ func (d *Duration) UnmarshalText(b []byte) error {
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
-// ByteSize is a TOML string such as "512MiB", or a number of bytes.
+// ByteSize is a size such as 512MiB, 1GiB, 64M or a plain number of
+// bytes (in config.toml and on the command line).
 type ByteSize int64
 
 func (s *ByteSize) UnmarshalText(b []byte) error {
@@ -222,7 +223,7 @@ func (s *ByteSize) UnmarshalText(b []byte) error {
 	for _, u := range []struct {
 		suffix string
 		m      int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}} {
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
 		if strings.HasSuffix(t, u.suffix) {
 			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
 			break
@@ -230,7 +231,7 @@ func (s *ByteSize) UnmarshalText(b []byte) error {
 	}
 	n, err := strconv.ParseFloat(t, 64)
 	if err != nil || n <= 0 {
-		return fmt.Errorf("invalid size %q (examples: 512MiB, 1GiB)", string(b))
+		return fmt.Errorf("invalid size %q (examples: 512MiB, 1GiB, 1048576)", string(b))
 	}
 	*s = ByteSize(n * float64(mult))
 	return nil

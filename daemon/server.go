@@ -234,10 +234,16 @@ func (d *Daemon) export(ctx context.Context, p ExportParams) (*ExportResult, err
 
 // logTail returns the last n lines of the log file.
 func (d *Daemon) logTail(n int) (*LogsResult, error) {
+	lines, err := TailLog(d.paths.Log(), n)
+	return &LogsResult{Lines: lines}, err
+}
+
+// TailLog returns the last n lines (default 50) of the log file at path.
+func TailLog(path string, n int) ([]string, error) {
 	if n <= 0 {
 		n = 50
 	}
-	f, err := os.Open(d.paths.Log())
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +260,7 @@ func (d *Daemon) logTail(n int) (*LogsResult, error) {
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return &LogsResult{Lines: lines}, sc.Err()
+	return lines, sc.Err()
 }
 
 // shortErr keeps the first line of an error for status.

@@ -173,24 +173,14 @@ func (c *logsCmd) Run(ctx context.Context) error {
 }
 
 func tailFile(path string, n int) error {
-	f, err := os.Open(path)
+	lines, err := daemon.TailLog(path, n)
 	if err != nil {
 		return fmt.Errorf("%w (and no log at %s)", daemon.ErrNotRunning, path)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
 	}
 	for _, l := range lines {
 		fmt.Println(l)
 	}
-	return sc.Err()
+	return nil
 }
 
 type watchCmd struct {

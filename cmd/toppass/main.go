@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/toppass/toppass/bench"
+	"github.com/toppass/toppass/daemon"
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/execrank"
 	"github.com/toppass/toppass/hybrid"
@@ -56,27 +56,7 @@ type cli struct {
 }
 
 // ByteSize is a size such as 512MiB, 1GiB, 64M or a plain number of bytes.
-type ByteSize int64
-
-func (b *ByteSize) UnmarshalText(text []byte) error {
-	s := strings.TrimSpace(string(text))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.m
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n <= 0 {
-		return fmt.Errorf("invalid size %q (examples: 512MiB, 1GiB, 1048576)", string(text))
-	}
-	*b = ByteSize(n * float64(mult))
-	return nil
-}
+type ByteSize = daemon.ByteSize
 
 type sandboxFlags struct {
 	Timeout     time.Duration `default:"5s" help:"Time budget per candidate (per test case for stdin/stdout problems), in seconds of native CPython; counted inside the sandbox, so the same on an idle, busy or slow machine."`
