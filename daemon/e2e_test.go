@@ -555,3 +555,81 @@ func TestDaemonFaults(t *testing.T) {
 		t.Fatal(out)
 	}
 }
+
+// TestDaemonScale labels thousands of HumanEval × CodeGen-16B candidates
+// with the daemon, killing it with SIGKILL on the way, and compares its
+// labels with `toppass label` on the same candidates. Opt-in
+// (TOPPASS_SCALE=N candidates per problem, with the shared data): it takes
+// minutes; docs/benchmarks.md has its figures.
+func TestDaemonScale(t *testing.T) {
+	per := 0
+	fmt.Sscan(os.Getenv("TOPPASS_SCALE"), &per)
+	data := os.Getenv("TOPPASS_DATA")
+	if per <= 0 || data == "" || testing.Short() {
+		t.Skip("set TOPPASS_SCALE=N (candidates per problem) and TOPPASS_DATA to run the scale test")
+	}
+	e := newEnv(t, "timeout = \"1s\"\ndebounce = \"100ms\"\n[finetune]\nenabled = false\n")
+	set := filepath.Join(e.root, "humaneval")
+	os.MkdirAll(set, 0o755)
+	copyFile(t, filepath.Join(data, "humaneval", "problems.jsonl"), filepath.Join(set, "problems.jsonl"))
+	var cands strings.Builder
+	n := 0
+	err := dataset.ReadCandidates(filepath.Join(data, "humaneval", "codegen16b-t0.8-n100.jsonl"), func(c *dataset.Candidate) error {
+		if *c.Index < per {
+			b, _ := json.Marshal(c)
+			cands.Write(append(b, '\n'))
+			n++
+		}
+		return nil
+	}, func(le *dataset.LineError) error { return le })
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(set, "candidates.jsonl"), []byte(cands.String()), 0o644)
+
+	start := time.Now()
+	e.start()
+	if out, code := e.cli("watch", set); code != 0 {
+		t.Fatal(out)
+	}
+	e.waitFor("40% of the labels", 30*time.Minute, func(st daemon.Status) bool { return st.Labels >= n*2/5 })
+	e.kill9()
+	killedAt := time.Since(start)
+	s := openStore(t, e)
+	kept, _, _ := s.LabelStats(context.Background())
+	s.Close()
+	e.start()
+	e.waitFor("every label", 30*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels == n })
+	elapsed := time.Since(start)
+	e.cli("stop")
+	e.proc.Wait()
+	s = openStore(t, e)
+	labels, maxRuns, _ := s.LabelStats(context.Background())
+	ok, _ := s.IntegrityCheck(context.Background())
+	s.Close()
+	t.Logf("%d candidates: killed after %v with %d labels stored; all %d labelled after %v (%.1f labels/s including the restart); a label stored at most %d time(s); integrity %s",
+		n, killedAt.Round(time.Second), kept, labels, elapsed.Round(time.Second), float64(n)/elapsed.Seconds(), maxRuns, ok)
+	if labels != n || maxRuns != 1 || ok != "ok" {
+		t.Fatalf("labels %d/%d, max runs %d, integrity %s", labels, n, maxRuns, ok)
+	}
+	// The same labels as toppass label, candidate by candidate.
+	out := filepath.Join(e.root, "cli.jsonl")
+	t0 := time.Now()
+	if msg, code := e.cli("label", "--problems", filepath.Join(set, "problems.jsonl"), "--candidates",
+		filepath.Join(set, "candidates.jsonl"), "--out", out, "--timeout", "1s"); code != 0 {
+		t.Fatal(msg)
+	}
+	t.Logf("toppass label alone: %v (%.1f labels/s)", time.Since(t0).Round(time.Second), float64(n)/time.Since(t0).Seconds())
+	cli, _, _ := dataset.ReadLabels(out, func(le *dataset.LineError) error { return le })
+	mine := e.labels()
+	same := 0
+	for k, l := range cli {
+		m := mine[fmt.Sprintf("%s#%d", k.TaskID, k.Index)]
+		if m != nil && m.Status == l.Status && m.Fuel == l.Fuel && m.ExecError == l.ExecError && m.IntentError == l.IntentError {
+			same++
+		} else {
+			t.Errorf("%v: daemon %+v, toppass label %+v", k, m, l)
+		}
+	}
+	t.Logf("daemon and toppass label agree on %d/%d labels (status, classes and fuel)", same, len(cli))
+}
