@@ -7,9 +7,9 @@ import (
 )
 
 // BenchmarkStoppers measures what each way of enforcing the time limit
-// costs: a Python loop and bigint arithmetic (C loops), with the
-// instrumented yield (default), wazero's close-on-context-done checks, and
-// nothing (no limit at all, for reference).
+// costs: a Python loop and bigint arithmetic (C loops), with the fuel
+// count (default), wazero's close-on-context-done checks, and nothing (no
+// limit at all, for reference).
 func BenchmarkStoppers(b *testing.B) {
 	loop := fn("def f(x):\n    s = 0\n    for i in range(x):\n        s += i * i % 7\n    return s\n",
 		"    assert candidate(300000) > 0\n")
@@ -38,9 +38,9 @@ func BenchmarkStoppers(b *testing.B) {
 	}
 }
 
-// The fallback (wazero's own checks, used when the module cannot be
-// instrumented) enforces the same limits.
-func TestFallbackChecksStopRuns(t *testing.T) {
+// wazero's own checks, kept as the benchmarks' comparison, stop runs at
+// the wall clock (they cannot count fuel) and at the output limit.
+func TestChecksStopperStopsRuns(t *testing.T) {
 	sb, err := New(context.Background(), Config{Timeout: 300 * time.Millisecond, OutputLimit: 4096, stopper: stopChecks})
 	if err != nil {
 		t.Fatal(err)
