@@ -45,8 +45,9 @@ import enum, numbers, abc, cmath, pprint, queue, time, os, traceback  # noqa: E4
 import sortedcontainers  # noqa: F401
 import _toppass_host
 
-# CPython's own time.sleep does not work on WASI; this one sleeps for real
-# (the host caps it at the run's deadline, so sleeping past it is a timeout).
+# CPython's own time.sleep does not work on WASI; this one asks the host,
+# which charges the sleep to the run's time budget and advances the
+# sandbox's virtual clocks (sleeping past the budget is a timeout).
 time.sleep = _toppass_host.sleep
 
 _CAND = "<candidate>"
