@@ -137,7 +137,7 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	d.stopFn = stop
-	if d.watcher, err = newWatcher(d); err != nil {
+	if d.watcher, err = newWatcher(runCtx, d); err != nil {
 		return err
 	}
 	defer d.watcher.close()
@@ -151,7 +151,7 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 		return err
 	}
 	for _, s := range sets {
-		if err := d.watcher.add(runCtx, s); err != nil {
+		if err := d.watcher.add(s); err != nil {
 			d.problem("watch %s: %v", s.Dir, err)
 		}
 	}
@@ -219,7 +219,7 @@ func (d *Daemon) status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending, err := d.st.CountPending(ctx, d.env)
+	pending, err := d.st.CountPending(ctx, 0, d.env)
 	if err != nil {
 		return nil, err
 	}

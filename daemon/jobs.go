@@ -108,7 +108,7 @@ func (d *Daemon) runLabel(ctx context.Context, j *store.Job) error {
 	if err := json.Unmarshal(j.Params, &p); err != nil {
 		return err
 	}
-	total, err := d.st.CountPending(ctx, d.env)
+	total, err := d.st.CountPending(ctx, p.Set, d.env)
 	if err != nil {
 		return err
 	}

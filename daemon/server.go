@@ -36,9 +36,12 @@ func (d *Daemon) serve(ctx context.Context, ln net.Listener) {
 		d.mu.Lock()
 		d.conns[conn] = struct{}{}
 		d.mu.Unlock()
-		conn.Go(ctx, jsonrpc2.AsyncHandler(d.handler(conn)))
+		// A client that hangs up cancels what it asked for.
+		cctx, cancel := context.WithCancel(ctx)
+		conn.Go(cctx, jsonrpc2.AsyncHandler(d.handler(conn)))
 		go func() {
 			<-conn.Done()
+			cancel()
 			d.hub.remove(conn)
 			d.mu.Lock()
 			delete(d.conns, conn)
@@ -190,7 +193,7 @@ func (d *Daemon) watch(ctx context.Context, dir string) (*store.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.watcher.add(ctx, s); err != nil {
+	if err := d.watcher.add(s); err != nil {
 		return nil, err
 	}
 	d.log.Info("watching", "dir", dir)

@@ -37,12 +37,14 @@ type watcher struct {
 	done   chan struct{}
 }
 
-func newWatcher(d *Daemon) (*watcher, error) {
+// newWatcher starts a watcher whose scans live as long as ctx (the
+// daemon's, not a request's).
+func newWatcher(ctx context.Context, d *Daemon) (*watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, err
 	}
-	w := &watcher{d: d, fw: fw, sets: map[string]*store.Set{}, timers: map[string]*time.Timer{},
+	w := &watcher{d: d, fw: fw, ctx: ctx, sets: map[string]*store.Set{}, timers: map[string]*time.Timer{},
 		scanMu: map[string]*sync.Mutex{}, done: make(chan struct{})}
 	go w.loop()
 	return w, nil
@@ -59,9 +61,8 @@ func (w *watcher) close() {
 }
 
 // add watches set s and scans it now.
-func (w *watcher) add(ctx context.Context, s *store.Set) error {
+func (w *watcher) add(s *store.Set) error {
 	w.mu.Lock()
-	w.ctx = ctx
 	w.sets[s.Dir] = s
 	if w.scanMu[s.Dir] == nil {
 		w.scanMu[s.Dir] = &sync.Mutex{}

@@ -54,8 +54,9 @@ func (s *Store) Pending(ctx context.Context, setID int64, env string, limit int)
 	return out, rows.Err()
 }
 
-// CountPending counts the candidates waiting for a label in env.
-func (s *Store) CountPending(ctx context.Context, env string) (int, error) {
+// CountPending counts the candidates of set (0: every set) waiting for a
+// label in env.
+func (s *Store) CountPending(ctx context.Context, setID int64, env string) (int, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `
 		SELECT count(*) FROM candidates c
@@ -63,7 +64,7 @@ func (s *Store) CountPending(ctx context.Context, env string) (int, error) {
 		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
 		JOIN problems p ON p.id = sp.problem_id
 		LEFT JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
-		WHERE c.active = 1 AND l.problem_hash IS NULL`, env).Scan(&n)
+		WHERE c.active = 1 AND l.problem_hash IS NULL AND (? = 0 OR c.set_id = ?)`, env, setID, setID).Scan(&n)
 	return n, err
 }
 

@@ -44,10 +44,10 @@ func TestSyncPendingLabels(t *testing.T) {
 	if err := s.PutLabels(ctx, env, []Labelled{{pend[0].ProblemHash, pend[0].CandHash, l}}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := s.CountPending(ctx, env); n != 1 {
+	if n, _ := s.CountPending(ctx, 0, env); n != 1 {
 		t.Fatalf("%d pending after one label", n)
 	}
-	if n, _ := s.CountPending(ctx, "env2"); n != 2 {
+	if n, _ := s.CountPending(ctx, 0, "env2"); n != 2 {
 		t.Fatalf("another environment shares labels: %d pending", n)
 	}
 	// The same sync again changes nothing; a changed candidate is pending
@@ -60,14 +60,14 @@ func TestSyncPendingLabels(t *testing.T) {
 	if err != nil || res.Changed != 1 || res.Removed != 1 {
 		t.Fatalf("change: %+v %v", res, err)
 	}
-	if n, _ := s.CountPending(ctx, env); n != 1 {
+	if n, _ := s.CountPending(ctx, 0, env); n != 1 {
 		t.Fatalf("%d pending after the change, want 1", n)
 	}
 	// Changing it back finds the old label: nothing runs twice.
 	if _, err := s.Sync(ctx, set.ID, []*dataset.Problem{p}, cands[:1]); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := s.CountPending(ctx, env); n != 0 {
+	if n, _ := s.CountPending(ctx, 0, env); n != 0 {
 		t.Fatalf("%d pending after restoring a labelled candidate", n)
 	}
 	var exported []*dataset.Label
