@@ -28,9 +28,10 @@ import (
 type DaemonConfig struct {
 	Problems   string
 	Candidates string
-	Native     string // native labels: candidates that time out natively are left out (0: keep all)
-	Limit      int    // candidates to label
-	Clients    int    // concurrent clients (default 20)
+	Native     string  // native labels: candidates that time out natively are left out (0: keep all)
+	Limit      int     // candidates to label
+	Clients    int     // concurrent clients (default 20)
+	Rate       float64 // requests per second per client (0: back to back)
 	// FreshEvery is how often one more client asks for a ranking the
 	// daemon has not seen (default 2 s): the editor whose user asked
 	// about a new function.
@@ -187,7 +188,23 @@ func Daemon(ctx context.Context, cfg DaemonConfig, w io.Writer) error {
 			defer c.Close()
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			isFresh := i == cfg.Clients // the extra client
+			var tick <-chan time.Time
+			if cfg.Rate > 0 && !isFresh {
+				// Clients do not start in step: a random phase each.
+				period := time.Duration(float64(time.Second) / cfg.Rate)
+				time.Sleep(time.Duration(rng.Int64N(int64(period))))
+				t := time.NewTicker(period)
+				defer t.Stop()
+				tick = t.C
+			}
 			for cctx.Err() == nil {
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-cctx.Done():
+						return
+					}
+				}
 				a := pool[rng.IntN(len(pool))]
 				cands := a.cands
 				if isFresh {
@@ -238,15 +255,20 @@ func Daemon(ctx context.Context, cfg DaemonConfig, w io.Writer) error {
 			stopClients()
 			return err
 		}
-		busy := false
+		// Done when the set was read, nothing waits for a label and no job
+		// runs (identical candidates share one label: count pending).
+		busy, scanned := false, false
 		for _, j := range st.Jobs {
 			busy = busy || j.State == "queued" || j.State == "running"
 		}
-		if st.Labels >= len(set) && !busy {
+		for _, s := range st.Sets {
+			scanned = scanned || s.Dir == setDir && s.Scanned > 0
+		}
+		if scanned && st.Pending == 0 && !busy {
 			labelled = time.Since(start)
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 	}
 	stopClients()
 	wg.Wait()
@@ -254,8 +276,8 @@ func Daemon(ctx context.Context, cfg DaemonConfig, w io.Writer) error {
 	served := len(cached.lat) + len(fresh.lat)
 	servedRate := float64(len(set)) / labelled.Seconds()
 
-	fmt.Fprintf(w, "daemon benchmark: %d candidates of %d problems labelled (budget %v, %d workers, %d CPUs) while %d clients ask for cached rankings back to back and one more asks for a new one every %v\n\n",
-		len(set), countTasks(set), cfg.Timeout, cfg.Workers, runtime.NumCPU(), cfg.Clients, cfg.FreshEvery)
+	fmt.Fprintf(w, "daemon benchmark: %d candidates of %d problems labelled (budget %v, %d workers, %d CPUs) while %d clients ask for cached rankings (%s each) and one more asks for a new one every %v\n\n",
+		len(set), countTasks(set), cfg.Timeout, cfg.Workers, runtime.NumCPU(), cfg.Clients, rate(cfg.Rate), cfg.FreshEvery)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "rankings\tcount\tp50\tp95\tp99\tmax\t")
 	for _, r := range []struct {
@@ -306,4 +328,11 @@ func writeSet(dir string, probs map[string]*dataset.Problem, cands []*dataset.Ca
 		}
 	}
 	return nil
+}
+
+func rate(r float64) string {
+	if r <= 0 {
+		return "back to back"
+	}
+	return fmt.Sprintf("%g/s", r)
 }

@@ -53,6 +53,7 @@ type Daemon struct {
 
 	models  *models
 	watcher *watcher
+	recent  *lru // recent rankings
 
 	mu     sync.Mutex
 	errs   []string // recent problems the user should see
@@ -119,11 +120,14 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 	d.an = &static.Analyser{SB: d.sb, Workers: cfg.Workers}
 	d.env = store.Hash("env", sandbox.Version(), time.Duration(cfg.Timeout).String(), fmt.Sprint(cfg.Memory))[:24]
 	d.cpu = newCPUBudget(cfg.Workers)
-	// One more OS thread than the CPU budget: heavy work holds at most
-	// Workers threads (ranking's overflow aside), so a cached answer or a
-	// status always finds a thread instead of waiting for a time slice.
-	if runtime.GOMAXPROCS(0) < cfg.Workers+1 {
-		runtime.GOMAXPROCS(cfg.Workers + 1)
+	d.recent = newLRU(1024)
+	// Two more OS threads than the CPU budget: labelling holds at most
+	// Workers threads (at a lower priority, see background), a fresh
+	// ranking's work one more, and a cached answer or a status always
+	// finds a thread of its own instead of waiting for a Go time slice;
+	// the kernel shares the cores by priority.
+	if runtime.GOMAXPROCS(0) < cfg.Workers+2 {
+		runtime.GOMAXPROCS(cfg.Workers + 2)
 	}
 	if d.models, err = openModels(ctx, d); err != nil {
 		return err

@@ -35,6 +35,7 @@ func (d *Daemon) runJobs(ctx context.Context) {
 	}()
 	go func() {
 		defer wg.Done()
+		background(trainNice)
 		d.runner(ctx, trainWake, nil, jobTrain)
 	}()
 	wg.Wait()
@@ -99,72 +100,155 @@ func (d *Daemon) publishJob(j *store.Job, note string) {
 	d.hub.publish(NotifyProgress, Progress{Job: j.ID, Kind: j.Kind, State: j.State, Done: j.Done, Total: j.Total, Note: note}, false)
 }
 
-// runLabel labels every pending candidate of the job's set, a batch at a
-// time; each batch is committed in one transaction as soon as it is done,
-// so a crash loses at most the batch in flight and the next start resumes
-// at the first unlabelled candidate.
+// runLabel labels every pending candidate of the job's set. A producer
+// walks the pending candidates in id order, the workers label them (each
+// run holding a CPU slot), and this goroutine commits the labels every
+// labelCommitEvery or labelCommitSize, whichever comes first: a crash loses
+// at most that much, and the next start resumes at the first unlabelled
+// candidate. A slow candidate holds up only its own worker.
 func (d *Daemon) runLabel(ctx context.Context, j *store.Job) error {
 	var p labelParams
 	if err := json.Unmarshal(j.Params, &p); err != nil {
 		return err
 	}
-	total, err := d.st.CountPending(ctx, p.Set, d.env)
-	if err != nil {
-		return err
-	}
-	j.Total = j.Done + int64(total)
-	batchSize := 2 * d.cfg.Workers
-	lastProgress := time.Time{}
 	for {
-		batch, err := d.st.Pending(ctx, p.Set, d.env, batchSize)
+		total, err := d.st.CountPending(ctx, p.Set, d.env)
 		if err != nil {
 			return err
 		}
-		if len(batch) == 0 {
+		if total == 0 {
 			break
 		}
-		out := make([]*store.Labelled, len(batch))
-		werr := workpool.Each(ctx, len(batch), d.cfg.Workers, func(i int) error {
-			release, err := d.cpu.acquire(ctx, prioLabel)
-			if err != nil {
-				return err
-			}
-			defer release()
-			l, err := d.lb.Label(ctx, batch[i].Problem, batch[i].Candidate)
-			if err != nil {
-				return err
-			}
-			out[i] = &store.Labelled{ProblemHash: batch[i].ProblemHash, CandHash: batch[i].CandHash, Label: l}
-			return nil
-		})
-		var done []store.Labelled
-		for _, l := range out {
-			if l != nil {
-				done = append(done, *l)
-			}
-		}
-		// What finished is committed even when stopping.
-		if len(done) > 0 {
-			if err := d.st.PutLabels(context.Background(), d.env, done); err != nil {
-				return err
-			}
-			d.labels.Add(int64(len(done)))
-		}
-		j.Done += int64(len(done))
-		j.Total = max(j.Total, j.Done)
-		if werr != nil {
-			return werr
-		}
-		if time.Since(lastProgress) > 200*time.Millisecond {
-			lastProgress = time.Now()
-			d.st.Progress(ctx, j.ID, j.Done, j.Total)
-			d.publishJob(j, "")
+		j.Total = j.Done + int64(total)
+		if err := d.labelPass(ctx, j, p.Set); err != nil {
+			return err
 		}
 	}
 	d.st.Progress(ctx, j.ID, j.Done, j.Done)
 	j.Total = j.Done
 	d.maybeFinetune(ctx)
 	return nil
+}
+
+const (
+	labelCommitEvery = 100 * time.Millisecond
+	labelCommitSize  = 64
+	labelNice        = 10 // labelling threads' priority: below requests
+	trainNice        = 15 // training's: below labelling
+)
+
+// labelPass labels the candidates pending at its start, in id order.
+func (d *Daemon) labelPass(ctx context.Context, j *store.Job, setID int64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	todo := make(chan *store.Pending, 2*d.cfg.Workers)
+	done := make(chan store.Labelled, labelCommitSize)
+	var perr error
+	go func() {
+		defer close(todo)
+		var after int64
+		for {
+			batch, err := d.st.PendingAfter(ctx, setID, d.env, after, labelCommitSize)
+			if err != nil || len(batch) == 0 {
+				if ctx.Err() == nil {
+					perr = err
+				}
+				return
+			}
+			for _, pd := range batch {
+				select {
+				case todo <- pd:
+				case <-ctx.Done():
+					return
+				}
+				after = pd.CandID
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var werr error
+	var once sync.Once
+	for range d.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			background(labelNice)
+			for pd := range todo {
+				release, err := d.cpu.acquire(ctx, prioLabel)
+				if err != nil {
+					return
+				}
+				l, err := d.lb.Label(ctx, pd.Problem, pd.Candidate)
+				release()
+				if err != nil {
+					if ctx.Err() == nil {
+						once.Do(func() { werr = err })
+					}
+					cancel()
+					return
+				}
+				select {
+				case done <- store.Labelled{ProblemHash: pd.ProblemHash, CandHash: pd.CandHash, Label: l}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	var buf []store.Labelled
+	lastProgress := time.Now()
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		// Committed even when stopping: the work is done.
+		if err := d.st.PutLabels(context.Background(), d.env, buf); err != nil {
+			return err
+		}
+		d.labels.Add(int64(len(buf)))
+		j.Done += int64(len(buf))
+		j.Total = max(j.Total, j.Done)
+		buf = buf[:0]
+		if time.Since(lastProgress) > 200*time.Millisecond {
+			lastProgress = time.Now()
+			d.st.Progress(context.Background(), j.ID, j.Done, j.Total)
+			d.publishJob(j, "")
+		}
+		return nil
+	}
+	tick := time.NewTicker(labelCommitEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case l, ok := <-done:
+			if !ok {
+				if err := flush(); err != nil {
+					return err
+				}
+				if werr != nil {
+					return werr
+				}
+				if perr != nil {
+					return perr
+				}
+				return ctx.Err()
+			}
+			buf = append(buf, l)
+			if len(buf) >= labelCommitSize {
+				if err := flush(); err != nil {
+					cancel()
+					return err
+				}
+			}
+		case <-tick.C:
+			if err := flush(); err != nil {
+				cancel()
+				return err
+			}
+		}
+	}
 }
 
 // labelNow labels candidates given by a client, from the store when it

@@ -54,10 +54,14 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 	}
 	key := store.Hash(append([]string{"rank-v1", p.Method, modelID, d.env, store.ProblemHash(p.Problem),
 		strings.Join(p.Tests, "\x00")}, hashes...)...)
-	var cached []Ranked
-	if ok, err := d.st.GetCache(ctx, "rank", key, &cached); err != nil {
-		return nil, err
-	} else if ok && len(cached) == len(p.Candidates) {
+	cached, ok := d.recent.get(key)
+	if !ok {
+		var err error
+		if ok, err = d.st.GetCache(ctx, "rank", key, &cached); err != nil {
+			return nil, err
+		}
+	}
+	if ok && len(cached) == len(p.Candidates) {
 		// Cached by content: the candidates' positions may differ.
 		byHash := map[string]Ranked{}
 		for _, r := range cached {
@@ -75,6 +79,7 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 		}
 		if len(out.Ranked) == len(p.Candidates) {
 			sortRanked(out.Ranked)
+			d.recent.put(key, cached)
 			return out, nil
 		}
 	}
@@ -87,6 +92,7 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 	if err := d.st.PutCache(context.Background(), "rank", key, ranked); err != nil {
 		return nil, err
 	}
+	d.recent.put(key, slices.Clone(ranked))
 	d.log.Info("ranked", "task", p.Problem.TaskID, "method", p.Method, "candidates", len(ranked), "ms", time.Since(start).Milliseconds())
 	return &RankResult{Method: p.Method, Model: modelID, Generated: generated, Ranked: ranked}, nil
 }

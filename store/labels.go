@@ -21,6 +21,12 @@ type Pending struct {
 // Pending returns up to limit candidates of set (0: every set) that have no
 // label made in env, oldest first.
 func (s *Store) Pending(ctx context.Context, setID int64, env string, limit int) ([]*Pending, error) {
+	return s.PendingAfter(ctx, setID, env, 0, limit)
+}
+
+// PendingAfter is Pending from candidate id after on: a job that walks the
+// candidates in order does not scan the labelled ones again.
+func (s *Store) PendingAfter(ctx context.Context, setID int64, env string, after int64, limit int) ([]*Pending, error) {
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT c.id, c.set_id, p.hash, c.hash, p.data, c.data, c.origin
 		FROM candidates c
@@ -28,8 +34,8 @@ func (s *Store) Pending(ctx context.Context, setID int64, env string, limit int)
 		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
 		JOIN problems p ON p.id = sp.problem_id
 		LEFT JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
-		WHERE c.active = 1 AND l.problem_hash IS NULL AND (? = 0 OR c.set_id = ?)
-		ORDER BY c.id LIMIT ?`, env, setID, setID, limit)
+		WHERE c.id > ? AND c.active = 1 AND l.problem_hash IS NULL AND (? = 0 OR c.set_id = ?)
+		ORDER BY c.id LIMIT ?`, env, after, setID, setID, limit)
 	if err != nil {
 		return nil, err
 	}

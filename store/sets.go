@@ -177,29 +177,61 @@ func (s *Store) Sync(ctx context.Context, setID int64, probs []*dataset.Problem,
 			task string
 			idx  int
 		}
+		// The set's candidates as stored, read once; then only what
+		// changed is written, with prepared statements.
+		stored := map[key]struct {
+			hash   string
+			active bool
+		}{}
+		rows, err = tx.QueryContext(ctx, `SELECT task_id, idx, hash, active FROM candidates WHERE set_id = ?`, setID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k key
+			var h string
+			var a bool
+			if err := rows.Scan(&k.task, &k.idx, &h, &a); err != nil {
+				rows.Close()
+				return err
+			}
+			stored[k] = struct {
+				hash   string
+				active bool
+			}{h, a}
+		}
+		rows.Close()
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO candidates(set_id, task_id, idx, hash, data, origin, created, updated)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE candidates SET hash = ?, data = ?, origin = ?, active = 1, updated = ?
+			WHERE set_id = ? AND task_id = ? AND idx = ?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
 		present := map[key]bool{}
 		for _, c := range cands {
 			k := key{c.TaskID, *c.Index}
 			present[k] = true
+			h := CandidateHash(c)
+			old, seen := stored[k]
+			if seen && old.hash == h && old.active {
+				continue
+			}
 			data, err := json.Marshal(c)
 			if err != nil {
 				return err
 			}
-			h := CandidateHash(c)
 			origin := fmt.Sprintf("%s:%d", c.File, c.Line)
-			var old string
-			var active int
-			err = tx.QueryRowContext(ctx, `SELECT hash, active FROM candidates WHERE set_id = ? AND task_id = ? AND idx = ?`,
-				setID, c.TaskID, *c.Index).Scan(&old, &active)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				_, err = tx.ExecContext(ctx, `INSERT INTO candidates(set_id, task_id, idx, hash, data, origin, created, updated)
-					VALUES(?, ?, ?, ?, ?, ?, ?, ?)`, setID, c.TaskID, *c.Index, h, string(data), origin, now(), now())
+			if !seen {
+				_, err = ins.ExecContext(ctx, setID, c.TaskID, *c.Index, h, string(data), origin, now(), now())
 				res.NewCandidates++
-			case err != nil:
-			case old != h || active == 0:
-				_, err = tx.ExecContext(ctx, `UPDATE candidates SET hash = ?, data = ?, origin = ?, active = 1, updated = ?
-					WHERE set_id = ? AND task_id = ? AND idx = ?`, h, string(data), origin, now(), setID, c.TaskID, *c.Index)
+			} else {
+				_, err = upd.ExecContext(ctx, h, string(data), origin, now(), setID, c.TaskID, *c.Index)
 				res.Changed++
 			}
 			if err != nil {

@@ -264,8 +264,9 @@ type benchCmd struct {
 
 type benchDaemonCmd struct {
 	Data    string        `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder (HumanEval x CodeGen-16B; else the shipped sample)."`
-	Limit   int           `default:"820" help:"Candidates to label, spread over the problems."`
+	Limit   int           `default:"3280" help:"Candidates to label, spread over the problems."`
 	Clients int           `default:"20" help:"Concurrent clients."`
+	Rate    float64       `default:"10" help:"Requests per second per client (0: back to back, a stress test)."`
 	Fresh   time.Duration `default:"2s" help:"One more client asks for a ranking the daemon has not seen this often."`
 	Workers int           `default:"0" help:"The daemon's CPU budget (0: one per CPU)."`
 	Timeout time.Duration `default:"5s" help:"Time budget per candidate."`
@@ -282,7 +283,7 @@ func (c *benchDaemonCmd) Run(ctx context.Context) error {
 		return err
 	}
 	return bench.Daemon(ctx, bench.DaemonConfig{Problems: problems, Candidates: candidates, Native: native, Limit: c.Limit,
-		Clients: c.Clients, FreshEvery: c.Fresh, Workers: c.Workers, Timeout: c.Timeout, Exe: exe, Progress: os.Stderr}, os.Stdout)
+		Clients: c.Clients, Rate: c.Rate, FreshEvery: c.Fresh, Workers: c.Workers, Timeout: c.Timeout, Exe: exe, Progress: os.Stderr}, os.Stdout)
 }
 
 type benchHybridCmd struct {
