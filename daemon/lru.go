@@ -20,7 +20,9 @@ type lruItem struct {
 	val []Ranked
 }
 
-func newLRU(max int) *lru { return &lru{max: max, order: list.New(), items: map[string]*list.Element{}} }
+func newLRU(max int) *lru {
+	return &lru{max: max, order: list.New(), items: map[string]*list.Element{}}
+}
 
 func (c *lru) get(key string) ([]Ranked, bool) {
 	c.mu.Lock()
