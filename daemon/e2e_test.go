@@ -166,9 +166,11 @@ func (e *env) waitFor(what string, limit time.Duration, cond func(daemon.Status)
 	return st
 }
 
+// idle: nothing waits for a label and no labelling job is queued or
+// running (a fine-tune may be).
 func idle(st daemon.Status) bool {
 	for _, j := range st.Jobs {
-		if j.State == store.JobQueued || j.State == store.JobRunning {
+		if j.Kind == "label" && (j.State == store.JobQueued || j.State == store.JobRunning) {
 			return false
 		}
 	}
@@ -229,7 +231,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 			t.Fatalf("watch: %s", out)
 		}
 	}
-	st := e.waitFor("the sets to be labelled", 3*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+27 })
+	st := e.waitFor("the sets to be labelled", 15*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+27 })
 	ls := e.labels()
 	for key, want := range map[string]string{"add_one#0": "pass", "add_one#1": "fail", "max_pair#0": "pass", "max_pair#1": "fail",
 		"sum_lines#0": "pass", "sum_lines#1": "fail", "sample/digit_sum#4": "timeout", "sample/digit_sum#0": "pass"} {
@@ -244,7 +246,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	f.WriteString(`{"task_id": "sample/digit_sum", "completion": "    return sum(map(int, str(n)))\n"}` + "\n" + `{"task_id": oops}` + "\n")
 	f.Close()
 	lines := countLines(t, filepath.Join(jsonl, "candidates.jsonl"))
-	st = e.waitFor("the appended candidate", time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+28 })
+	st = e.waitFor("the appended candidate", 10*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+28 })
 	if l := e.labels()["sample/digit_sum#6"]; l == nil || !l.Passed {
 		t.Fatalf("appended candidate: %+v", l)
 	}
@@ -254,7 +256,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	// A broken problem folder is reported; the others stay.
 	os.MkdirAll(filepath.Join(folders, "broken"), 0o755)
 	os.WriteFile(filepath.Join(folders, "broken", "prompt.py"), []byte("def broken(x):\n"), 0o644)
-	e.waitFor("the broken folder to be reported", 30*time.Second, func(st daemon.Status) bool {
+	e.waitFor("the broken folder to be reported", 5*time.Minute, func(st daemon.Status) bool {
 		return strings.Contains(strings.Join(st.Errors, "\n"), "broken: no tests")
 	})
 
@@ -288,7 +290,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 
 	// The fine-tune that the labels started (min_new_problems = 4) is
 	// kept or refused by the rule, and listed.
-	e.waitFor("the fine-tune", 5*time.Minute, func(st daemon.Status) bool {
+	e.waitFor("the fine-tune", 20*time.Minute, func(st daemon.Status) bool {
 		for _, j := range st.Jobs {
 			if j.Kind == "train" && (j.State == store.JobDone || j.State == store.JobFailed) {
 				return true
@@ -381,7 +383,7 @@ func TestDaemonCrashSafety(t *testing.T) {
 	if out, code := e.cli("watch", set); code != 0 {
 		t.Fatal(out)
 	}
-	before := e.waitFor("some labels", 2*time.Minute, func(st daemon.Status) bool { return st.Labels >= 8 })
+	before := e.waitFor("some labels", 10*time.Minute, func(st daemon.Status) bool { return st.Labels >= 8 })
 	e.kill9()
 	s := openStore(t, e)
 	if v, err := s.IntegrityCheck(context.Background()); err != nil || v != "ok" {
@@ -397,14 +399,14 @@ func TestDaemonCrashSafety(t *testing.T) {
 	// The restarted daemon finds the stale socket, queues the job again
 	// and labels only what is left.
 	e.start()
-	e.waitFor("the rest of the labels", 3*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels == n })
+	e.waitFor("the rest of the labels", 15*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels == n })
 
 	// Training: kill it mid-run, restart, it resumes from its checkpoint.
 	c := e.client()
 	if err := c.Call(context.Background(), daemon.MethodTrain, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	e.waitFor("training to pass step 20", 3*time.Minute, func(st daemon.Status) bool {
+	e.waitFor("training to pass step 20", 20*time.Minute, func(st daemon.Status) bool {
 		for _, j := range st.Jobs {
 			if j.Kind == "train" && j.State == store.JobRunning && j.Done >= 20 {
 				return true
@@ -414,7 +416,7 @@ func TestDaemonCrashSafety(t *testing.T) {
 	})
 	e.kill9()
 	e.start()
-	e.waitFor("the fine-tune to finish", 5*time.Minute, func(st daemon.Status) bool {
+	e.waitFor("the fine-tune to finish", 20*time.Minute, func(st daemon.Status) bool {
 		for _, j := range st.Jobs {
 			if j.Kind == "train" && j.State == store.JobDone {
 				return true
@@ -496,7 +498,7 @@ func TestDaemonFaults(t *testing.T) {
 	if out, code := e.cli("watch", set); code != 0 {
 		t.Fatal(out)
 	}
-	e.waitFor("the set", time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7 })
+	e.waitFor("the set", 10*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7 })
 	cdir := filepath.Join(set, "add_one", "candidates")
 	events := 0
 	for i := 0; events < 10000; i++ {
@@ -517,7 +519,7 @@ func TestDaemonFaults(t *testing.T) {
 	os.WriteFile(filepath.Join(cdir, ".last"), []byte("    return x - 1\n"), 0o644)
 	os.Rename(filepath.Join(cdir, ".last"), filepath.Join(cdir, "5.py"))
 	floodEnd := time.Now().UnixMilli()
-	st := e.waitFor("the set to settle", 2*time.Minute, func(st daemon.Status) bool {
+	st := e.waitFor("the set to settle", 10*time.Minute, func(st daemon.Status) bool {
 		for _, s := range st.Sets {
 			if s.Dir == set && s.Scanned < floodEnd {
 				return false

@@ -133,8 +133,8 @@ func (d *Daemon) runLabel(ctx context.Context, j *store.Job) error {
 const (
 	labelCommitEvery = 100 * time.Millisecond
 	labelCommitSize  = 64
-	labelNice        = 10 // labelling threads' priority: below requests
-	trainNice        = 15 // training's: below labelling
+	labelNice        = 5  // labelling threads' priority: below requests
+	trainNice        = 10 // training's: below labelling
 )
 
 // labelPass labels the candidates pending at its start, in id order.
