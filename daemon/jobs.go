@@ -147,6 +147,8 @@ func (d *Daemon) labelPass(ctx context.Context, j *store.Job, setID int64) error
 	go func() {
 		defer close(todo)
 		var after int64
+		// Identical candidates share one label: run each content once.
+		sent := map[[2]string]bool{}
 		for {
 			batch, err := d.st.PendingAfter(ctx, setID, d.env, after, labelCommitSize)
 			if err != nil || len(batch) == 0 {
@@ -156,12 +158,17 @@ func (d *Daemon) labelPass(ctx context.Context, j *store.Job, setID int64) error
 				return
 			}
 			for _, pd := range batch {
+				after = pd.CandID
+				k := [2]string{pd.ProblemHash, pd.CandHash}
+				if sent[k] {
+					continue
+				}
+				sent[k] = true
 				select {
 				case todo <- pd:
 				case <-ctx.Done():
 					return
 				}
-				after = pd.CandID
 			}
 		}
 	}()
