@@ -78,6 +78,12 @@ func newEnv(t *testing.T, config string) *env {
 			e.proc.Process.Kill()
 			e.proc.Wait()
 		}
+		// A daemon a client started on its own (export, watch) stops too.
+		if c, err := daemon.Dial(context.Background(), e.paths); err == nil {
+			c.Call(context.Background(), daemon.MethodShutdown, nil, nil)
+			c.Close()
+			daemon.WaitStopped(context.Background(), e.paths, time.Minute)
+		}
 	})
 	return e
 }
@@ -605,6 +611,7 @@ func TestDaemonScale(t *testing.T) {
 	e.start()
 	e.waitFor("every label", 30*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels == len(distinct) })
 	elapsed := time.Since(start)
+	mine := e.labels()
 	e.cli("stop")
 	e.proc.Wait()
 	s = openStore(t, e)
@@ -625,7 +632,6 @@ func TestDaemonScale(t *testing.T) {
 	}
 	t.Logf("toppass label alone: %v (%.1f labels/s)", time.Since(t0).Round(time.Second), float64(n)/time.Since(t0).Seconds())
 	cli, _, _ := dataset.ReadLabels(out, func(le *dataset.LineError) error { return le })
-	mine := e.labels()
 	same := 0
 	for k, l := range cli {
 		m := mine[fmt.Sprintf("%s#%d", k.TaskID, k.Index)]
