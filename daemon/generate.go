@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"regexp"
 	"time"
 
 	"github.com/toppass/toppass/dataset"
@@ -34,7 +33,7 @@ func (d *Daemon) generate(ctx context.Context, p *dataset.Problem, n int) ([]*da
 	for i, t := range texts {
 		k, text := i, t
 		c := &dataset.Candidate{TaskID: p.TaskID, Index: &k}
-		if g.Chat && definesEntry(text, p.EntryPoint) {
+		if g.Chat && dataset.DefinesEntry(text, p.EntryPoint) {
 			c.Solution = &text
 		} else {
 			c.Completion = &text
@@ -42,11 +41,4 @@ func (d *Daemon) generate(ctx context.Context, p *dataset.Problem, n int) ([]*da
 		out[i] = c
 	}
 	return out, nil
-}
-
-func definesEntry(code, entry string) bool {
-	if entry == "" {
-		return false
-	}
-	return regexp.MustCompile(`(?m)^(?:async\s+)?def\s+` + regexp.QuoteMeta(entry) + `\s*\(`).MatchString(code)
 }

@@ -247,7 +247,7 @@ func readCandidateFiles(dir string, p *Problem) ([]*Candidate, error) {
 		seen[idx] = e.Name()
 		code := string(b)
 		c := &Candidate{TaskID: p.TaskID, Index: &idx, File: path, Line: 1}
-		if p.Kind() == KindStdio || definesTopLevel(code, p.EntryPoint) {
+		if p.Kind() == KindStdio || DefinesEntry(code, p.EntryPoint) {
 			c.Solution = &code
 		} else {
 			c.Completion = &code
@@ -270,7 +270,10 @@ func CandidateIndex(name string) int {
 	return int(h.Sum32()>>1) | 1<<30
 }
 
-func definesTopLevel(code, entry string) bool {
+// DefinesEntry reports whether code defines the entry point (its last
+// dotted part for "Solution().f") at top level: a whole program rather
+// than a completion of the prompt.
+func DefinesEntry(code, entry string) bool {
 	if entry == "" {
 		return false
 	}
