@@ -108,7 +108,7 @@ func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *data
 	if err != nil {
 		return nil, err
 	}
-	held, sigs, _ := strings.Cut(string(res.Stdout), "|")
+	held, sigs, _ := strings.Cut(string(res.TestStdout), "|")
 	if len(held) > len(tests) || strings.Trim(held, "01") != "" {
 		return r, nil // the program wrote to fd 1 itself: trust nothing
 	}

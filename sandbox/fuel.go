@@ -156,7 +156,7 @@ func (inst *instance) walltime() (int64, int32) {
 // length is charged to the budget and the clocks move on; nothing waits.
 // A sleep past the budget ends the run.
 func (inst *instance) sleep(ns int64) {
-	m := &inst.meter
+	m := inst.meter
 	if m.limit == 0 || ns <= 0 {
 		return
 	}

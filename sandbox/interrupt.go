@@ -56,7 +56,7 @@ type stopState struct {
 // arm prepares a run and returns its generation: interrupts for it take
 // effect until it is disarmed.
 func (inst *instance) arm(kind stopper, cancel func()) uint64 {
-	st := &inst.stop
+	st := inst.stop
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.gen++
@@ -68,7 +68,7 @@ func (inst *instance) arm(kind stopper, cancel func()) uint64 {
 // interrupt stops run gen for reason (the first reason wins); it does
 // nothing once that run is disarmed, even if it comes late.
 func (inst *instance) interrupt(gen uint64, reason int32) {
-	st := &inst.stop
+	st := inst.stop
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if !st.armed || st.gen != gen {
@@ -93,7 +93,7 @@ func (inst *instance) watch(gen uint64, ctx, runCtx context.Context) func() int3
 	})
 	return func() int32 {
 		stop()
-		st := &inst.stop
+		st := inst.stop
 		st.mu.Lock()
 		defer st.mu.Unlock()
 		st.armed = false
@@ -105,7 +105,7 @@ func (inst *instance) watch(gen uint64, ctx, runCtx context.Context) func() int3
 // whenever the countdown runs out: it settles the fuel used, ends a run
 // that was interrupted or has spent its budget, and reloads the countdown.
 func (inst *instance) yield() {
-	m := &inst.meter
+	m := inst.meter
 	m.settle()
 	if inst.stop.reason.Load() != stopNoReason {
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))

@@ -103,10 +103,14 @@ type Reply struct {
 type Result struct {
 	Stop Stop
 	Reply
-	ExitCode  uint32 // with StopExit
-	Stdout    []byte
-	Stderr    []byte
-	Truncated bool // output was cut at the limit
+	ExitCode uint32 // with StopExit
+	Stdout   []byte
+	// TestStdout is what the judge's instance (the test and the harness)
+	// wrote in a two-instance run: function, call and probe modes, where
+	// Stdout and Stderr are the candidate's. Probe results come this way.
+	TestStdout []byte
+	Stderr     []byte
+	Truncated  bool // output was cut at the limit
 	// Fuel is the work the program did (fuel.go): the same on every
 	// machine. Cost converts it to native CPython time. Budget is the time
 	// budget the run had.

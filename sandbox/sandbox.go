@@ -43,6 +43,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -313,10 +314,17 @@ type instance struct {
 	stdin          *bytes.Reader
 	stdout, stderr *limitWriter
 	rng            *seededRand
-	meter          meter
 	wallBase       time.Time // the real time at the start of the run
 	fresh          bool      // memory equals the image
-	stop           stopState
+
+	// meter and stop are the instance's own, except while it serves a
+	// request of another instance's run: then they are that run's
+	// (peer.go).
+	meter    *meter
+	stop     *stopState
+	ownMeter meter
+	ownStop  stopState
+	pair     *pairing // set while the instance judges a two-instance run
 }
 
 func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, error) {
@@ -326,13 +334,15 @@ func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, 
 		stderr: &limitWriter{limit: s.cfg.OutputLimit},
 		rng:    newSeededRand(s.cfg.Seed),
 	}
+	inst.meter, inst.stop = &inst.ownMeter, &inst.ownStop
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs("python3").
 		WithStdin(inst.stdin).
 		WithStdout(inst.stdout).
 		WithStderr(inst.stderr).
-		WithFSConfig(wazero.NewFSConfig().WithFSMount(s.fsys, "/")).
+		WithFSConfig(wazero.NewFSConfig().WithFSMount(s.fsys, "/").(sysfs.FSConfig).
+			WithSysFSMount(peerFS{inst: inst}, peerMount)).
 		WithRandSource(inst.rng).
 		WithWalltime(inst.walltime, 1).
 		WithNanotime(inst.nanotime, 1).
@@ -361,7 +371,7 @@ func (s *Sandbox) instantiate(ctx context.Context, initialize bool) (*instance, 
 			mod.Close(ctx)
 			return nil, errors.New("sandbox: the instrumented module has no fuel global")
 		}
-		inst.meter.global = g
+		inst.ownMeter.global = g
 	}
 	inst.meter.reload()
 	if initialize {
@@ -466,12 +476,21 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	if s.cfg.stopper == stopFuel {
 		inst.meter.start(FuelFor(budget))
 	}
+	if judged(req.Mode) {
+		inst.pair = &pairing{s: s, ctx: runCtx}
+	}
 	out, callErr := inst.runFn.Call(runCtx, uint64(ptr), uint64(len(payload)))
 	res.Fuel = inst.meter.finish()
 	res.Duration = time.Since(start)
 	why := disarm()
 	res.Stdout, res.Stderr = bytes.Clone(inst.stdout.buf), bytes.Clone(inst.stderr.buf)
 	res.Truncated = inst.stdout.over || inst.stderr.over
+	atLimit := inst.mod.Memory().Size() >= uint32(min(s.cfg.MemoryLimit, 1<<32-pageSize)/pageSize*pageSize)
+	if p := inst.pair; p != nil && p.fail != nil {
+		// The candidate's instance ended the run.
+		callErr, atLimit = p.fail, p.memory
+	}
+	inst.endPair(res)
 
 	var exit *sys.ExitError
 	isExit := errors.As(callErr, &exit)
@@ -494,7 +513,7 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 		return res, false, nil
 	case callErr != nil:
 		res.Stop, res.Message = StopTrap, callErr.Error()
-		if inst.mod.Memory().Size() >= uint32(min(s.cfg.MemoryLimit, 1<<32-pageSize)/pageSize*pageSize) {
+		if atLimit {
 			res.Stop = StopMemory
 		}
 		return res, false, nil
