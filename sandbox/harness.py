@@ -204,32 +204,42 @@ def _mentions(node, names):
     return False
 
 
-class _Rewriter(_ast.NodeTransformer):
+def _rewrite_assert(node, names):
     """Turns `assert A == B` into `assert __tp_eq(A, B, line, actual_side)`
     and `assert X` into `assert __tp_truth(X, line)` so that comparisons are
     type-aware and a failed one is remembered for intent classification."""
+    t = node.test
+    loc = _ast.copy_location
+    line = loc(_ast.Constant(node.lineno), t)
+    if isinstance(t, _ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], _ast.Eq):
+        left, right = t.left, t.comparators[0]
+        side = 1 if _mentions(right, names) and not _mentions(left, names) else 0
+        call = _ast.Call(loc(_ast.Name("__tp_eq", _ast.Load()), t),
+                         [left, right, line, loc(_ast.Constant(side), t)], [])
+    else:
+        call = _ast.Call(loc(_ast.Name("__tp_truth", _ast.Load()), t), [t, line], [])
+    node.test = loc(call, t)
 
-    def __init__(self, names):
-        self.names = names
 
-    def visit_Assert(self, node):
-        t = node.test
-        line = _ast.Constant(node.lineno)
-        if isinstance(t, _ast.Compare) and len(t.ops) == 1 and isinstance(t.ops[0], _ast.Eq):
-            left, right = t.left, t.comparators[0]
-            side = 1 if _mentions(right, self.names) and not _mentions(left, self.names) else 0
-            call = _ast.Call(_ast.Name("__tp_eq", _ast.Load()),
-                             [left, right, line, _ast.Constant(side)], [])
-        else:
-            call = _ast.Call(_ast.Name("__tp_truth", _ast.Load()), [t, line], [])
-        node.test = _ast.copy_location(call, t)
-        return node
+_STMT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _rewrite_asserts(stmts, names):
+    """Rewrites every assert statement. Asserts are statements, so only
+    statement lists are walked, never expressions (tests can be large)."""
+    for node in stmts:
+        if type(node) is _ast.Assert:
+            _rewrite_assert(node, names)
+            continue
+        for f in _STMT_LISTS:
+            sub = getattr(node, f, None)
+            if type(sub) is list:
+                _rewrite_asserts(sub, names)
 
 
 def _compile_test(src, names):
     tree = _ast.parse(src, _TEST)
-    tree = _Rewriter(names).visit(tree)
-    _ast.fix_missing_locations(tree)
+    _rewrite_asserts(tree.body, names)
     return compile(tree, _TEST, "exec")
 
 
@@ -545,10 +555,11 @@ class _Decoder:
         for i, r in enumerate(recs):
             if not made[i]:
                 self.get(i, made)
-        for tag_order in ("o", "l", "q", "ba", "d", "D", "s"):
-            for i, r in enumerate(recs):
-                if r[0] == tag_order:
-                    self.fill(self.vals[i], r, made)
+        if any(made):
+            for tag_order in ("o", "l", "q", "ba", "d", "D", "s"):
+                for i, r in enumerate(recs):
+                    if r[0] == tag_order:
+                        self.fill(self.vals[i], r, made)
         return self.val(root, made)
 
     def val(self, x, made):
@@ -702,7 +713,8 @@ class _Served:
         self.st = _State()
         self.ns = {}
         self.handles = []
-        self.classes = frozenset()
+        self.classes = frozenset()  # names of the problem's classes
+        self.classmap = {}  # ... and the classes (the setup's own)
 
     def handle(self, x, made=False):
         if isinstance(x, type):
@@ -724,8 +736,7 @@ class _Served:
             if not (0 <= i < len(self.handles)):
                 raise _PeerBroken("unknown handle")
             return self.handles[i]
-        cls = {n: v for n, v in self.ns.items() if isinstance(v, type) and n in self.classes}
-        return _Decoder(cls, handle).decode(enc)
+        return _Decoder(self.classmap, handle).decode(enc)
 
 
 _SERVED = _Served()
@@ -779,7 +790,8 @@ def _serve_load(srv, msg):
     setup = msg.get("setup") or ""
     if setup:
         exec(compile(setup, _PROBLEM, "exec"), ns)
-    srv.classes = frozenset(n for n, v in ns.items() if isinstance(v, type))
+    srv.classmap = {n: v for n, v in ns.items() if isinstance(v, type)}
+    srv.classes = frozenset(srv.classmap)
     srv.st.cand_line = int(msg.get("cand_line", 1))
     exec(compile(msg.get("source", ""), _CAND, "exec"), ns)
     entry = msg.get("entry", "")
@@ -869,7 +881,10 @@ class _Remote:
         return "<candidate %s #%d>" % ({"c": "class", "f": "function"}.get(self._tp_kind, "object"), self._tp_h)
 
 
+# Handles and materialised iterators compare by the judge's own rules.
+_SAFE_TYPES = _SAFE_TYPES | {_Remote, type(iter([]))}
 _REMOTE_EXC = {}
+_NO_KWARGS = [[0], [["d", [], []]]]
 
 
 class _Peer:
@@ -970,7 +985,8 @@ class _Peer:
         return cand, got
 
     def call(self, h, args, kwargs):
-        rep = self.ask({"op": "call", "h": h, "args": self.encode(list(args)), "kw": self.encode(kwargs)})
+        rep = self.ask({"op": "call", "h": h, "args": self.encode(list(args)),
+                        "kw": self.encode(kwargs) if kwargs else _NO_KWARGS})
         v = self.value(rep)
         back = rep.get("back")
         if back:
@@ -1065,6 +1081,11 @@ def _run(req, st, out):
     setup = req.get("setup") or ""
     if setup:
         exec(compile(setup, _PROBLEM, "exec"), ns)
+    if mode in ("function", "call", "probe"):
+        # The candidate's instance compiles the source (a SyntaxError
+        # crosses back with its line).
+        _judge(req, st, out, mode, ns)
+        return
     try:
         code = compile(source, _CAND, "exec")
     except SyntaxError as e:
@@ -1079,11 +1100,8 @@ def _run(req, st, out):
         out["undefined"] = _undefined_names(source)
         out["outcome"] = "pass"
         return
-    if mode == "script":
-        exec(code, ns)
-        out["outcome"] = "pass"
-        return
-    _judge(req, st, out, mode, ns)
+    exec(code, ns)
+    out["outcome"] = "pass"
 
 
 def _prompt_part(req, st):
