@@ -790,10 +790,11 @@ def _serve_load(srv, msg):
     setup = msg.get("setup") or ""
     if setup:
         exec(compile(setup, _PROBLEM, "exec"), ns)
-    srv.classmap = {n: v for n, v in ns.items() if isinstance(v, type)}
-    srv.classes = frozenset(srv.classmap)
     srv.st.cand_line = int(msg.get("cand_line", 1))
     exec(compile(msg.get("source", ""), _CAND, "exec"), ns)
+    names = [n for n in msg.get("classes", []) if type(n) is str]
+    srv.classmap = {n: ns[n] for n in names if isinstance(ns.get(n), type)}
+    srv.classes = frozenset(names)
     entry = msg.get("entry", "")
     rep = {"entry": None, "names": {}}
     if entry:
@@ -954,7 +955,7 @@ class _Peer:
     def load(self, req, names):
         rep = self.ask({"op": "load", "setup": req.get("setup") or "", "source": req.get("source", ""),
                         "cand_line": req.get("cand_line", 1), "entry": req.get("entry", ""),
-                        "names": sorted(names)})
+                        "names": sorted(names), "classes": sorted(self.classes)})
         if "entry" not in rep:
             self.value(rep)
         got = {}
@@ -1115,7 +1116,6 @@ def _prompt_part(req, st):
 def _judge(req, st, out, mode, ns):
     """Function, call and probe modes: the candidate runs in the other
     instance; here run the problem's code, the test and the verdict."""
-    classes = {n: v for n, v in ns.items() if isinstance(v, type)}
     prompt = _prompt_part(req, st)
     if prompt:
         # The prompt's helpers (HumanEval/32's poly, /38's encode_cyclic)
@@ -1131,6 +1131,10 @@ def _judge(req, st, out, mode, ns):
             pass
         finally:
             _sys.stdout = saved
+    # The problem's classes (setup's and the prompt's: ListNode, TreeNode)
+    # cross as data, rebuilt on each side from that side's class.
+    classes = {n: v for n, v in ns.items()
+               if isinstance(v, type) and getattr(v, "__module__", None) == "__main__"}
     entry = req.get("entry", "")
     base = entry.split("().")[-1]
     names = {"candidate", base, entry}
