@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/sandbox"
 )
 
 // ProbeCache keeps probe results per candidate in a JSONL file, keyed by a
@@ -65,7 +66,9 @@ func (c *ProbeCache) Hits() int {
 func probeKey(p *dataset.Problem, cand *dataset.Candidate, tests, calls []string, timeout time.Duration) string {
 	src, line := cand.Source(p)
 	h := sha256.New()
-	for _, s := range []string{"probe-v2", src, p.EntryPoint, p.TestSetupCode, strings.Join(tests, "\x00"), strings.Join(calls, "\x00"), timeout.String()} {
+	// The sandbox's version keys the result: a probe made by an older
+	// harness (one interpreter, forgeable verdicts) is not reused.
+	for _, s := range []string{"probe-v3", sandbox.Version(), src, p.EntryPoint, p.TestSetupCode, strings.Join(tests, "\x00"), strings.Join(calls, "\x00"), timeout.String()} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

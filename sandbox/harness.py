@@ -760,12 +760,6 @@ def _serve(raw):
             rep = {"broken": "unknown request"}
     except _Unsupported as e:
         rep = {"unsupported": str(e)[:200]}
-    except _Unsupported as e:
-        out.update(outcome="fail", intent_error="wrong_type", exception="Unsupported",
-                   message=str(e)[:500])
-    except _PeerBroken as e:
-        out.update(outcome="error", exec_error="other", exception="PeerBroken",
-                   message="the candidate's instance broke the protocol: %s" % str(e)[:400])
     except _NotFound as e:
         rep = {"notfound": str(e)[:200]}
     except BaseException as e:  # noqa: B036 - a candidate may raise anything
