@@ -119,12 +119,17 @@ func (stopCmd) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = cl.Call(ctx, daemon.MethodShutdown, nil, nil)
+	// The daemon may close the connection before its answer arrives (it
+	// stops at once): the call is bounded, and the lock says whether it
+	// stopped.
+	callCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	callErr := cl.Call(callCtx, daemon.MethodShutdown, nil, nil)
+	cancel()
 	cl.Close()
-	if err != nil {
-		return err
-	}
 	if err := daemon.WaitStopped(ctx, paths, 60*time.Second); err != nil {
+		if callErr != nil {
+			return callErr
+		}
 		return err
 	}
 	fmt.Println("stopped")
