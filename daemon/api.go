@@ -72,6 +72,10 @@ type RankParams struct {
 	Method string `json:"method,omitempty"`
 	// Tests are extra asserts (e.g. model-written), used as CodeT evidence.
 	Tests []string `json:"tests,omitempty"`
+	// Endpoint and Model override the generator's base URL and model
+	// (an editor's settings).
+	Endpoint string `json:"endpoint,omitempty"`
+	Model    string `json:"model,omitempty"`
 }
 
 // Ranked is one candidate in a ranking, best first.
@@ -104,8 +108,10 @@ type RankResult struct {
 
 // GenerateParams ask the configured generator for candidates.
 type GenerateParams struct {
-	Problem *dataset.Problem `json:"problem"`
-	N       int              `json:"n,omitempty"`
+	Problem  *dataset.Problem `json:"problem"`
+	N        int              `json:"n,omitempty"`
+	Endpoint string           `json:"endpoint,omitempty"` // overrides the configured base URL
+	Model    string           `json:"model,omitempty"`    // overrides the configured model
 }
 
 // GenerateResult holds generated candidates.

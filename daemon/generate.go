@@ -9,8 +9,14 @@ import (
 )
 
 // generate asks the configured generator for n candidates of problem p.
-func (d *Daemon) generate(ctx context.Context, p *dataset.Problem, n int) ([]*dataset.Candidate, error) {
+func (d *Daemon) generate(ctx context.Context, p *dataset.Problem, n int, endpoint, model string) ([]*dataset.Candidate, error) {
 	g := d.cfg.Generator
+	if endpoint != "" {
+		g.BaseURL = endpoint
+	}
+	if model != "" {
+		g.Model = model
+	}
 	if n <= 0 {
 		n = g.N
 	}

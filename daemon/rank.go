@@ -38,7 +38,7 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 		if p.Problem == nil {
 			return nil, badParams("no problem")
 		}
-		cands, err := d.generate(ctx, p.Problem, p.N)
+		cands, err := d.generate(ctx, p.Problem, p.N, p.Endpoint, p.Model)
 		if err != nil {
 			return nil, err
 		}

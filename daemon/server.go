@@ -136,7 +136,7 @@ func (d *Daemon) dispatch(ctx context.Context, conn jsonrpc2.Conn, req jsonrpc2.
 		if err := decode(req, &p); err != nil {
 			return nil, err
 		}
-		cands, err := d.generate(ctx, p.Problem, p.N)
+		cands, err := d.generate(ctx, p.Problem, p.N, p.Endpoint, p.Model)
 		if err != nil {
 			return nil, err
 		}

@@ -140,6 +140,10 @@ func (p *Problem) Kind() Kind {
 		return KindFunction
 	case p.io != nil && p.io.FnName != "":
 		return KindCall
+	case p.EntryPoint != "" && len(p.StdioTests()) == 0:
+		// A function whose tests are not known (a user's own, in an
+		// editor): ranked by its prompt's examples, never labelled.
+		return KindFunction
 	default:
 		return KindStdio
 	}

@@ -53,6 +53,8 @@ type cli struct {
 	Watch  watchCmd  `cmd:"" help:"Watch a problem set folder: the daemon labels its candidates and keeps up with changes (starts the daemon)."`
 	Model  modelCmd  `cmd:"" help:"List the ranker models or switch to one (starts the daemon)."`
 	Export exportCmd `cmd:"" help:"Export what the daemon stored (starts the daemon)."`
+
+	LSP lspCmd `cmd:"" name:"lsp" help:"Run the language server on stdio: code actions offer the top-ranked candidates for the function at the cursor (starts the daemon when needed). editors/ has setups for VS Code, Neovim, Emacs and Helix."`
 }
 
 // ByteSize is a size such as 512MiB, 1GiB, 64M or a plain number of bytes.
