@@ -96,7 +96,7 @@ func actionTitle(k int, r daemon.Ranked) string {
 	if r.Examples > 0 {
 		parts = append(parts, fmt.Sprintf("passes %d/%d examples", r.ExamplesPassed, r.Examples))
 	}
-	if r.Fault != "" && r.Fault != "pass" {
+	if r.Fault != "" && r.Fault != "pass" && r.PPass < 0.5 {
 		parts = append(parts, "predicted fault: "+r.Fault)
 	}
 	return fmt.Sprintf("toppass: use candidate #%d — %s", k, strings.Join(parts, " · "))
