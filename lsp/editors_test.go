@@ -107,3 +107,38 @@ func TestHelixConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The VS Code extension compiles, its tests pass, and it packages to a
+// .vsix (npm ci installs the pinned dependencies from package-lock.json).
+func TestVSCodeExtension(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the VS Code extension build needs npm and the network")
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("npm is not installed (.ci/run installs it)")
+		}
+		t.Skip("npm is not installed: skipping the VS Code extension build")
+	}
+	dir, _ := filepath.Abs("../editors/vscode")
+	vsix := filepath.Join(dir, "toppass.vsix")
+	os.Remove(vsix)
+	for _, args := range [][]string{{"ci", "--no-audit", "--no-fund"}, {"test"}, {"run", "package"}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		cmd := exec.CommandContext(ctx, npm, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("npm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if args[0] == "test" && !strings.Contains(string(out), "# fail 0") {
+			t.Fatalf("npm test:\n%s", out)
+		}
+	}
+	st, err := os.Stat(vsix)
+	if err != nil || st.Size() < 10000 {
+		t.Fatalf("no .vsix: %v", err)
+	}
+}
