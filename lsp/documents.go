@@ -39,16 +39,16 @@ func (d *documents) get(uri protocol.DocumentURI) (document, bool) {
 	return *doc, true
 }
 
-func (s *Server) didOpen(_ any, raw json.RawMessage) error {
+func (s *Server) didOpen(_ any, raw json.RawMessage) (protocol.DocumentURI, error) {
 	var p protocol.DidOpenTextDocumentParams
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return err
+		return "", err
 	}
 	s.docs.mu.Lock()
 	s.docs.docs[p.TextDocument.URI] = &document{uri: p.TextDocument.URI, lang: string(p.TextDocument.LanguageID),
 		version: p.TextDocument.Version, text: p.TextDocument.Text}
 	s.docs.mu.Unlock()
-	return nil
+	return p.TextDocument.URI, nil
 }
 
 func (s *Server) didClose(_ any, raw json.RawMessage) error {
@@ -62,7 +62,7 @@ func (s *Server) didClose(_ any, raw json.RawMessage) error {
 	return nil
 }
 
-func (s *Server) didChange(_ any, raw json.RawMessage) error {
+func (s *Server) didChange(_ any, raw json.RawMessage) (protocol.DocumentURI, error) {
 	// Our own struct: a change without a range replaces the whole text.
 	var p struct {
 		TextDocument protocol.VersionedTextDocumentIdentifier `json:"textDocument"`
@@ -72,13 +72,13 @@ func (s *Server) didChange(_ any, raw json.RawMessage) error {
 		} `json:"contentChanges"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return err
+		return "", err
 	}
 	s.docs.mu.Lock()
 	defer s.docs.mu.Unlock()
 	doc, ok := s.docs.docs[p.TextDocument.URI]
 	if !ok {
-		return fmt.Errorf("change to a document that is not open: %s", p.TextDocument.URI)
+		return "", fmt.Errorf("change to a document that is not open: %s", p.TextDocument.URI)
 	}
 	text := doc.text
 	for _, c := range p.Changes {
@@ -88,16 +88,16 @@ func (s *Server) didChange(_ any, raw json.RawMessage) error {
 		}
 		start, err := offset(text, c.Range.Start)
 		if err != nil {
-			return err
+			return "", err
 		}
 		end, err := offset(text, c.Range.End)
 		if err != nil || end < start {
-			return fmt.Errorf("bad change range %v", c.Range)
+			return "", fmt.Errorf("bad change range %v", c.Range)
 		}
 		text = text[:start] + c.Text + text[end:]
 	}
 	doc.text, doc.version = text, p.TextDocument.Version
-	return nil
+	return p.TextDocument.URI, nil
 }
 
 // offset converts an LSP position (line, UTF-16 column) to a byte offset.

@@ -241,3 +241,43 @@ func TestWithDaemon(t *testing.T) {
 		t.Fatal("the same daemon?")
 	}
 }
+
+// Diagnostics for the code as written: a function whose docstring
+// examples fail in the sandbox gets a warning on its def line; fixing it
+// clears it.
+func TestDiagnostics(t *testing.T) {
+	w := newWorld(t)
+	c := startServer(t, w)
+	c.initialize(nil)
+	uri := "file:///work/wrong.py"
+	wrong := strings.Replace(humanEval0, "    pass\n", badBody, 1)
+	c.open(uri, wrong)
+	d := c.waitNote("textDocument/publishDiagnostics", func(m map[string]any) bool {
+		return m["params"].(map[string]any)["uri"] == uri
+	})
+	diags := d["params"].(map[string]any)["diagnostics"].([]any)
+	found := false
+	for _, x := range diags {
+		m := x.(map[string]any)
+		if strings.Contains(m["message"].(string), "1 of 2 docstring examples fail") &&
+			m["range"].(map[string]any)["start"].(map[string]any)["line"].(float64) == 3 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	c.mu.Lock()
+	c.notes = nil
+	c.mu.Unlock()
+	c.notify("textDocument/didChange", map[string]any{"textDocument": map[string]any{"uri": uri, "version": 2},
+		"contentChanges": []any{map[string]any{"text": strings.Replace(humanEval0, "    pass\n", goodBody, 1)}}})
+	d = c.waitNote("textDocument/publishDiagnostics", func(m map[string]any) bool {
+		return m["params"].(map[string]any)["version"].(float64) == 2
+	})
+	for _, x := range d["params"].(map[string]any)["diagnostics"].([]any) {
+		if strings.Contains(x.(map[string]any)["message"].(string), "examples fail") {
+			t.Fatalf("after the fix: %v", x)
+		}
+	}
+}

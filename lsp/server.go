@@ -41,6 +41,7 @@ type Server struct {
 	backend Backend
 	docs    *documents
 	cands   *candidates
+	diag    diagnoser
 
 	mu          sync.Mutex
 	settings    Settings
@@ -135,9 +136,15 @@ func (s *Server) notification(ctx context.Context, n *jsonrpc2.Notification) {
 		}
 	case protocol.MethodInitialized:
 	case protocol.MethodTextDocumentDidOpen:
-		err = s.didOpen(ctx, n.Params())
+		var uri protocol.DocumentURI
+		if uri, err = s.didOpen(ctx, n.Params()); err == nil {
+			s.scheduleDiagnostics(uri)
+		}
 	case protocol.MethodTextDocumentDidChange:
-		err = s.didChange(ctx, n.Params())
+		var uri protocol.DocumentURI
+		if uri, err = s.didChange(ctx, n.Params()); err == nil {
+			s.scheduleDiagnostics(uri)
+		}
 	case protocol.MethodTextDocumentDidClose:
 		err = s.didClose(ctx, n.Params())
 	case protocol.MethodTextDocumentDidSave:

@@ -18,7 +18,12 @@ type Settings struct {
 	Model    string `json:"model"`    // the generator's model (default: the daemon's config)
 	// Timeout bounds one ranking or generation request ("30s").
 	Timeout string `json:"timeout"`
+	// Diagnostics runs functions with docstring examples as written
+	// (default true).
+	Diagnostics *bool `json:"diagnostics"`
 }
+
+func (s Settings) diagnostics() bool { return s.Diagnostics == nil || *s.Diagnostics }
 
 // DefaultSettings are the settings before the client sends any.
 func DefaultSettings() Settings {
