@@ -43,6 +43,8 @@ func (c *candidates) add(p *dataset.Problem, res *daemon.RankResult) {
 		pc = &problemCands{problem: p}
 		c.m[p.TaskID] = pc
 	}
+	first := len(pc.cands) == 0
+	ranked := &daemon.RankResult{Method: res.Method, Model: res.Model}
 	for _, r := range res.Ranked {
 		code := r.Code
 		i := len(pc.cands)
@@ -51,8 +53,15 @@ func (c *candidates) add(p *dataset.Problem, res *daemon.RankResult) {
 			cand.Completion, cand.Solution = nil, &code // a whole program
 		}
 		pc.cands = append(pc.cands, cand)
+		r.Index = i
+		ranked.Ranked = append(ranked.Ranked, r)
 	}
+	// The first generation's ranking is the ranking of exactly these
+	// candidates; after more are added, all are ranked again.
 	pc.ranked = nil
+	if first {
+		pc.ranked = ranked
+	}
 }
 
 func (c *candidates) setRanked(task string, res *daemon.RankResult) {

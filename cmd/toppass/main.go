@@ -262,6 +262,29 @@ type benchCmd struct {
 	Ranker  benchRankerCmd  `cmd:"" help:"Neural ranker speed: time to score 20 and 200 candidates, sequences/s, a training step, GFLOP/s next to the CPU's peak."`
 	Hybrid  benchHybridCmd  `cmd:"" help:"Hybrid ranking time per problem, by stage: execution probes, static analysis, neural model, fusion."`
 	Daemon  benchDaemonCmd  `cmd:"" help:"The daemon under load: concurrent clients asking for rankings (cached and fresh) on its socket while it labels a set; latency percentiles, requests/s, labelling throughput against toppass label alone."`
+	LSP     benchLSPCmd     `cmd:"" name:"lsp" help:"The language server: code-action latency with cached candidates, generate + rank latency, beside the daemon's own ranking; how often candidate #1 passes against the same method offline."`
+}
+
+type benchLSPCmd struct {
+	Data    string `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder (HumanEval, CodeGen-16B samples and their native labels)."`
+	Limit   int    `default:"0" help:"Problems (0: all 164)."`
+	N       int    `default:"10" help:"Candidates generated per problem (the first N CodeGen-16B samples, served on loopback)."`
+	Actions int    `default:"20" help:"Code-action requests per problem once its candidates are ranked."`
+	Method  string `default:"hybrid" enum:"hybrid,neural,lexical,exec" help:"Ranking method."`
+}
+
+func (c *benchLSPCmd) Run(ctx context.Context) error {
+	he := filepath.Join(c.Data, "humaneval")
+	labels := filepath.Join(he, "codegen16b-labels-native.jsonl")
+	if !isFile(labels) {
+		return fmt.Errorf("bench lsp needs the shared data (%s not found; set --data or TOPPASS_DATA)", labels)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	return bench.LSP(ctx, bench.LSPConfig{Problems: filepath.Join(he, "problems.jsonl"), Candidates: filepath.Join(he, "codegen16b-t0.8-n100.jsonl"),
+		Labels: labels, Exe: exe, Limit: c.Limit, N: c.N, Actions: c.Actions, Method: c.Method, Progress: os.Stderr}, os.Stdout)
 }
 
 type benchDaemonCmd struct {
