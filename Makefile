@@ -50,6 +50,7 @@ bench: build
 	$(BIN) bench ranker --data $(DATA)
 	$(BIN) bench hybrid --data $(DATA)
 	$(BIN) bench daemon --data $(DATA)
+	$(BIN) bench lsp --data $(DATA)
 
 # Labels for the shared data: HumanEval x CodeGen-16B and x code-davinci-002,
 # LeetCode references and their mutants (resumable; ~15 min on 2 cores).

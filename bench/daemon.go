@@ -118,16 +118,16 @@ func Daemon(ctx context.Context, cfg DaemonConfig, w io.Writer) error {
 	aloneRate := float64(alone.Labelled) / alone.Elapsed.Seconds()
 
 	// 2. The daemon, a process of its own, with its files in dir.
-	paths := daemon.Paths{Config: filepath.Join(dir, "config", "toppass"), Data: filepath.Join(dir, "data", "toppass"),
-		State: filepath.Join(dir, "state", "toppass"), Cache: filepath.Join(dir, "cache", "toppass"), Runtime: filepath.Join(dir, "run", "toppass")}
-	os.MkdirAll(paths.Config, 0o700)
+	paths, env, err := daemon.IsolatedPaths(dir)
+	if err != nil {
+		return err
+	}
 	conf := fmt.Sprintf("workers = %d\ntimeout = %q\n[finetune]\nenabled = false\n", cfg.Workers, cfg.Timeout.String())
 	if err := os.WriteFile(paths.ConfigFile(), []byte(conf), 0o600); err != nil {
 		return err
 	}
 	proc := exec.CommandContext(ctx, cfg.Exe, "daemon")
-	proc.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_DATA_HOME="+filepath.Join(dir, "data"),
-		"XDG_STATE_HOME="+filepath.Join(dir, "state"), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "run"))
+	proc.Env = append(os.Environ(), env...)
 	if err := proc.Start(); err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 			code, _ := c.Code()
 			texts = append(texts, code)
 		}
-		byPrompt[probs[id].Prompt] = texts
+		byPrompt[lastDef(probs[id].Prompt)] = texts
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,7 +84,10 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 			N      int    `json:"n"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)
-		texts, ok := byPrompt[body.Prompt]
+		// By the prompt's last def line: the server sends the file up to
+		// the docstring, which is the problem's prompt unless the prompt
+		// has code between the signature and the docstring.
+		texts, ok := byPrompt[lastDef(body.Prompt)]
 		if !ok {
 			http.Error(rw, "unknown prompt", http.StatusNotFound)
 			return
@@ -103,16 +106,10 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	var env []string
-	for _, kv := range [][2]string{{"XDG_CONFIG_HOME", "config"}, {"XDG_DATA_HOME", "data"}, {"XDG_STATE_HOME", "state"},
-		{"XDG_CACHE_HOME", "cache"}, {"XDG_RUNTIME_DIR", "run"}} {
-		p := filepath.Join(dir, kv[1])
-		os.MkdirAll(p, 0o700)
-		env = append(env, kv[0]+"="+p)
+	paths, env, err := daemon.IsolatedPaths(dir)
+	if err != nil {
+		return err
 	}
-	paths := daemon.Paths{Config: filepath.Join(dir, "config", "toppass"), Data: filepath.Join(dir, "data", "toppass"),
-		State: filepath.Join(dir, "state", "toppass"), Cache: filepath.Join(dir, "cache", "toppass"), Runtime: filepath.Join(dir, "run", "toppass")}
-	os.MkdirAll(paths.Config, 0o700)
 	conf := fmt.Sprintf("[generator]\nbase_url = %q\nretries = 0\n[finetune]\nenabled = false\n", "http://"+ln.Addr().String()+"/v1")
 	if err := os.WriteFile(paths.ConfigFile(), []byte(conf), 0o600); err != nil {
 		return err
@@ -146,6 +143,7 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 
 	var actionLat, genLat, daemonCached, daemonFresh []time.Duration
 	var lspPass, offPass, problemsWithPass int
+	var differ []string // problems where candidate #1 passes one way and not the other
 	var randomSum float64
 	bar := progress.New(cfg.Progress, "bench lsp", int64(len(order)), nil)
 	for _, id := range order {
@@ -224,8 +222,12 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 			}
 			daemonCached = append(daemonCached, time.Since(t0))
 		}
-		if len(res.Ranked) > 0 && passes(res.Ranked[0].Code) {
+		offOK := len(res.Ranked) > 0 && passes(res.Ranked[0].Code)
+		if offOK {
 			offPass++
+		}
+		if offOK != passes(first) {
+			differ = append(differ, id)
 		}
 		bar.Add(1)
 	}
@@ -251,8 +253,21 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 	np := float64(len(order))
 	fmt.Fprintf(w, "\ncandidate #1 passes HumanEval's tests: code action %d/%d (%.2f%%), the daemon's rank offline on the same candidates %d/%d (%.2f%%)\n",
 		lspPass, len(order), 100*float64(lspPass)/np, offPass, len(order), 100*float64(offPass)/np)
+	if len(differ) > 0 {
+		fmt.Fprintf(w, "candidate #1 passes one way only on: %s\n", strings.Join(differ, ", "))
+	}
 	fmt.Fprintf(w, "random pick %.2f%%, oracle %.2f%% (problems with a passing candidate among the %d)\n", 100*randomSum/np, 100*float64(problemsWithPass)/np, cfg.N)
 	return nil
+}
+
+func lastDef(prompt string) string {
+	last := ""
+	for _, l := range strings.Split(prompt, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "def ") {
+			last = strings.TrimSpace(l)
+		}
+	}
+	return last
 }
 
 func defLineOf(text, entry string) int {

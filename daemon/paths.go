@@ -98,3 +98,23 @@ func secureDir(dir string) error {
 	}
 	return nil
 }
+
+// IsolatedPaths makes a user's XDG folders (config, data, state, cache,
+// runtime) under root, for a daemon of its own (benchmarks, tests), and
+// returns its paths and the environment variables that point a process
+// at them.
+func IsolatedPaths(root string) (Paths, []string, error) {
+	var env []string
+	for _, kv := range [][2]string{{"XDG_CONFIG_HOME", "config"}, {"XDG_DATA_HOME", "data"}, {"XDG_STATE_HOME", "state"},
+		{"XDG_CACHE_HOME", "cache"}, {"XDG_RUNTIME_DIR", "run"}} {
+		dir := filepath.Join(root, kv[1])
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return Paths{}, nil, err
+		}
+		env = append(env, kv[0]+"="+dir)
+	}
+	p := Paths{Config: filepath.Join(root, "config", "toppass"), Data: filepath.Join(root, "data", "toppass"),
+		State: filepath.Join(root, "state", "toppass"), Cache: filepath.Join(root, "cache", "toppass"),
+		Runtime: filepath.Join(root, "run", "toppass")}
+	return p, env, os.MkdirAll(p.Config, 0o700)
+}

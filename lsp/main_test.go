@@ -66,23 +66,18 @@ func newWorld(t *testing.T) *world {
 	if testing.Short() {
 		t.Skip("-short: the language server tests run the daemon")
 	}
-	root := t.TempDir()
 	w := &world{t: t}
-	for _, kv := range [][2]string{{"XDG_CONFIG_HOME", "config"}, {"XDG_DATA_HOME", "data"}, {"XDG_STATE_HOME", "state"},
-		{"XDG_CACHE_HOME", "cache"}, {"XDG_RUNTIME_DIR", "run"}} {
-		dir := filepath.Join(root, kv[1])
-		os.MkdirAll(dir, 0o700)
-		w.env = append(w.env, kv[0]+"="+dir)
-		t.Setenv(kv[0], dir)
-	}
-	w.env = append(w.env, "OPENAI_BASE_URL=", "OPENAI_API_KEY=")
 	var err error
-	if w.paths, err = daemon.DefaultPaths(); err != nil {
+	if w.paths, w.env, err = daemon.IsolatedPaths(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
+	for _, kv := range w.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	w.env = append(w.env, "OPENAI_BASE_URL=", "OPENAI_API_KEY=")
 	w.gen = httptest.NewServer(http.HandlerFunc(w.serveGenerator))
 	t.Cleanup(w.gen.Close)
-	os.MkdirAll(filepath.Dir(w.paths.ConfigFile()), 0o700)
 	cfg := fmt.Sprintf("workers = 2\n[generator]\nbase_url = %q\nretries = 0\ntimeout = \"60s\"\n", w.gen.URL+"/v1")
 	if err := os.WriteFile(w.paths.ConfigFile(), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
