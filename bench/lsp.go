@@ -65,14 +65,15 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 		order = order[:cfg.Limit]
 	}
 	// The generator: a prompt gets its problem's first N samples.
-	byPrompt := map[string][]string{}
+	byPrompt, byDef := map[string][]string{}, map[string][]string{}
 	for _, id := range order {
 		var texts []string
 		for _, c := range byTask[id][:min(cfg.N, len(byTask[id]))] {
 			code, _ := c.Code()
 			texts = append(texts, code)
 		}
-		byPrompt[lastDef(probs[id].Prompt)] = texts
+		byPrompt[probs[id].Prompt] = texts
+		byDef[lastDef(probs[id].Prompt)] = texts
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -84,10 +85,13 @@ func LSP(ctx context.Context, cfg LSPConfig, w io.Writer) error {
 			N      int    `json:"n"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)
-		// By the prompt's last def line: the server sends the file up to
-		// the docstring, which is the problem's prompt unless the prompt
-		// has code between the signature and the docstring.
-		texts, ok := byPrompt[lastDef(body.Prompt)]
+		// The server sends the file up to the docstring: the problem's
+		// prompt, unless the prompt has code between the signature and
+		// the docstring (then its def line says which).
+		texts, ok := byPrompt[body.Prompt]
+		if !ok {
+			texts, ok = byDef[lastDef(body.Prompt)]
+		}
 		if !ok {
 			http.Error(rw, "unknown prompt", http.StatusNotFound)
 			return
