@@ -27,7 +27,9 @@ type diagnoser struct {
 	pending map[protocol.DocumentURI]context.CancelFunc
 }
 
-func (s *Server) scheduleDiagnostics(uri protocol.DocumentURI) {
+// scheduleDiagnostics computes uri's diagnostics after diagnosticsDelay,
+// cancelling an earlier computation for it; ctx is the session's.
+func (s *Server) scheduleDiagnostics(ctx context.Context, uri protocol.DocumentURI) {
 	if !s.currentSettings().diagnostics() || s.backend == nil {
 		return
 	}
@@ -38,7 +40,7 @@ func (s *Server) scheduleDiagnostics(uri protocol.DocumentURI) {
 	if cancel := s.diag.pending[uri]; cancel != nil {
 		cancel()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	s.diag.pending[uri] = cancel
 	s.diag.mu.Unlock()
 	s.wg.Add(1)

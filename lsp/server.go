@@ -138,12 +138,12 @@ func (s *Server) notification(ctx context.Context, n *jsonrpc2.Notification) {
 	case protocol.MethodTextDocumentDidOpen:
 		var uri protocol.DocumentURI
 		if uri, err = s.didOpen(ctx, n.Params()); err == nil {
-			s.scheduleDiagnostics(uri)
+			s.scheduleDiagnostics(ctx, uri)
 		}
 	case protocol.MethodTextDocumentDidChange:
 		var uri protocol.DocumentURI
 		if uri, err = s.didChange(ctx, n.Params()); err == nil {
-			s.scheduleDiagnostics(uri)
+			s.scheduleDiagnostics(ctx, uri)
 		}
 	case protocol.MethodTextDocumentDidClose:
 		err = s.didClose(ctx, n.Params())
