@@ -52,6 +52,8 @@ type world struct {
 	// end) before answering.
 	mu   sync.Mutex
 	hold chan struct{}
+	// arrived gets a value when a held request reaches the generator.
+	arrived chan struct{}
 }
 
 // The generator's answers: for HumanEval/0-like prompts (has_close_elements)
@@ -66,7 +68,7 @@ func newWorld(t *testing.T) *world {
 	if testing.Short() {
 		t.Skip("-short: the language server tests run the daemon")
 	}
-	w := &world{t: t}
+	w := &world{t: t, arrived: make(chan struct{}, 16)}
 	var err error
 	if w.paths, w.env, err = daemon.IsolatedPaths(t.TempDir()); err != nil {
 		t.Fatal(err)
@@ -96,6 +98,10 @@ func (w *world) serveGenerator(rw http.ResponseWriter, r *http.Request) {
 	w.mu.Unlock()
 	if hold != nil {
 		select {
+		case w.arrived <- struct{}{}:
+		default:
+		}
+		select {
 		case <-hold:
 		case <-r.Context().Done():
 			return
@@ -110,6 +116,16 @@ func (w *world) serveGenerator(rw http.ResponseWriter, r *http.Request) {
 		choices = append(choices, map[string]any{"text": text, "index": i})
 	}
 	json.NewEncoder(rw).Encode(map[string]any{"choices": choices})
+}
+
+// waitArrived waits until a held request reaches the generator: the
+// request is then in flight in the daemon.
+func (w *world) waitArrived() {
+	select {
+	case <-w.arrived:
+	case <-time.After(120 * time.Second):
+		w.t.Fatal("the request never reached the generator")
+	}
 }
 
 func (w *world) stopDaemon() {

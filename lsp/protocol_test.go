@@ -5,7 +5,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // The protocol over stdio: lifecycle, malformed input, unknown methods —
@@ -146,8 +145,9 @@ func TestWithDaemon(t *testing.T) {
 	w.hold = make(chan struct{})
 	w.mu.Unlock()
 	_, genCh := generate(c, uri, 3)
+	w.waitArrived()
 	c.waitNote("$/progress", func(m map[string]any) bool {
-		return strings.Contains(m["params"].(map[string]any)["value"].(map[string]any)["kind"].(string), "begin")
+		return m["params"].(map[string]any)["value"].(map[string]any)["kind"] == "begin"
 	})
 	// The document changes while the request is in flight: a line is
 	// added above the function.
@@ -211,7 +211,7 @@ func TestWithDaemon(t *testing.T) {
 	w.hold = make(chan struct{})
 	w.mu.Unlock()
 	id, ch := generate(c, uri, 4)
-	time.Sleep(200 * time.Millisecond)
+	w.waitArrived()
 	c.notify("$/cancelRequest", map[string]any{"id": id})
 	if got := c.wait(ch, "cancelled generate"); errorCode(got) != requestCancelled {
 		t.Fatalf("cancelled: %v", got)
@@ -221,7 +221,7 @@ func TestWithDaemon(t *testing.T) {
 	// with an error, the user is told, and the next request starts a new
 	// daemon.
 	_, ch = generate(c, uri, 4)
-	time.Sleep(300 * time.Millisecond)
+	w.waitArrived()
 	pid := w.daemonPID()
 	syscall.Kill(pid, syscall.SIGKILL)
 	if got := c.wait(ch, "generate with the daemon killed"); got["error"] == nil {
