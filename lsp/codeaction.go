@@ -38,6 +38,16 @@ func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, erro
 	}
 	f, ok := funcAt(doc.text, int(p.Range.Start.Line))
 	if !ok {
+		// A selection that starts outside a function: the first function
+		// that begins inside it.
+		for _, g := range funcs(doc.text) {
+			if g.Def >= int(p.Range.Start.Line) && g.Def <= int(p.Range.End.Line) {
+				f, ok = g, true
+				break
+			}
+		}
+	}
+	if !ok {
 		return []protocol.CodeAction{}, nil
 	}
 	prob := f.problem()
