@@ -54,11 +54,13 @@ func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, erro
 	pos := positionArgs{URI: doc.uri, Line: f.Def}
 	pc, ok := s.cands.get(prob.TaskID)
 	if !ok || len(pc.cands) == 0 {
-		return []protocol.CodeAction{command(fmt.Sprintf("toppass: generate candidates for %s()", f.Name), cmdGenerate, pos)}, nil
+		return only([]protocol.CodeAction{command(fmt.Sprintf("toppass: generate candidates for %s()", f.Name), cmdGenerate, pos)}, p.Context.Only), nil
 	}
 	res, err := s.ranking(ctx, pc)
 	if err != nil {
-		return nil, err
+		// Code actions are asked for at every cursor move: the failure
+		// was reported once (ranking); offer to generate again.
+		return only([]protocol.CodeAction{command(fmt.Sprintf("toppass: generate candidates for %s()", f.Name), cmdGenerate, pos)}, p.Context.Only), nil
 	}
 	set := s.currentSettings()
 	caps := s.clientCaps
@@ -79,7 +81,25 @@ func (s *Server) codeAction(ctx context.Context, raw json.RawMessage) (any, erro
 	out = append(out,
 		command(fmt.Sprintf("toppass: show all %d ranked candidates for %s()", len(res.Ranked), f.Name), cmdShow, pos),
 		command(fmt.Sprintf("toppass: generate %d more candidates for %s()", set.Generate, f.Name), cmdGenerate, pos))
-	return out, nil
+	return only(out, p.Context.Only), nil
+}
+
+// only keeps the actions of the kinds the client asked for (a kind
+// matches its sub-kinds: "refactor" takes "refactor.rewrite").
+func only(acts []protocol.CodeAction, kinds []protocol.CodeActionKind) []protocol.CodeAction {
+	if len(kinds) == 0 {
+		return acts
+	}
+	out := []protocol.CodeAction{}
+	for _, a := range acts {
+		for _, k := range kinds {
+			if a.Kind == k || strings.HasPrefix(string(a.Kind), string(k)+".") {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // ranking ranks the problem's candidates (the daemon answers from its

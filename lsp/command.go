@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -132,11 +133,22 @@ func (s *Server) showCandidates(ctx context.Context, doc document, f *pyFunc) (a
 	return map[string]any{"uri": uri}, nil
 }
 
-// reportBackendError tells the user, once per failure, that the daemon
-// or the generator is not available (they need to act).
+// reportBackendError tells the user that the daemon or the generator is
+// not available (they need to act): the same message at most once every
+// 30 s (code actions are asked for at every cursor move); the log gets
+// every one.
 func (s *Server) reportBackendError(err error) {
 	if err == nil || strings.Contains(err.Error(), "context canceled") {
 		return
 	}
-	s.showMessage(protocol.MessageTypeError, "toppass: "+err.Error())
+	msg := "toppass: " + err.Error()
+	s.logMessage(protocol.MessageTypeError, msg)
+	s.mu.Lock()
+	if s.lastError == msg && time.Since(s.lastErrorAt) < 30*time.Second {
+		s.mu.Unlock()
+		return
+	}
+	s.lastError, s.lastErrorAt = msg, time.Now()
+	s.mu.Unlock()
+	s.showMessage(protocol.MessageTypeError, msg)
 }

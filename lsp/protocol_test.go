@@ -97,6 +97,26 @@ func TestCodeActionsWithoutCandidates(t *testing.T) {
 	if acts := codeActions(t, c, "file:///a.py", 0); len(acts) != 0 {
 		t.Fatalf("outside a function: %v", acts)
 	}
+	// context.only filters by kind (and sub-kind).
+	for kind, want := range map[string]int{"quickfix": 0, "source": 1, "refactor": 0} {
+		got := c.call("textDocument/codeAction", map[string]any{
+			"textDocument": map[string]any{"uri": "file:///a.py"},
+			"range":        map[string]any{"start": map[string]any{"line": 11, "character": 4}, "end": map[string]any{"line": 11, "character": 4}},
+			"context":      map[string]any{"diagnostics": []any{}, "only": []string{kind}},
+		})
+		if n := len(got["result"].([]any)); n != want {
+			t.Errorf("only %s: %d actions, want %d", kind, n, want)
+		}
+	}
+	// A selection that starts above the function offers it.
+	got := c.call("textDocument/codeAction", map[string]any{
+		"textDocument": map[string]any{"uri": "file:///a.py"},
+		"range":        map[string]any{"start": map[string]any{"line": 1, "character": 0}, "end": map[string]any{"line": 6, "character": 0}},
+		"context":      map[string]any{"diagnostics": []any{}},
+	})
+	if n := len(got["result"].([]any)); n != 1 {
+		t.Errorf("a selection around the function: %v", got)
+	}
 	if acts := codeActions(t, c, "file:///unknown.py", 3); len(acts) != 0 {
 		t.Fatalf("unknown document: %v", acts)
 	}

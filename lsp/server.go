@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -49,6 +50,8 @@ type Server struct {
 	shutdown    bool
 	clientCaps  clientCaps
 	wg          sync.WaitGroup
+	lastError   string // the last failure shown to the user, and when
+	lastErrorAt time.Time
 }
 
 // clientCaps are the client capabilities the server looks at.
