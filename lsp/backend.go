@@ -45,12 +45,44 @@ func (b *DaemonBackend) client(ctx context.Context) (*daemon.Client, error) {
 			return nil, err
 		}
 	}
-	cl, err := daemon.Ensure(ctx, b.Paths, exe, 60*time.Second)
-	if err != nil {
-		return nil, fmt.Errorf("the toppass daemon is not available: %w", err)
+	// A daemon that is dying (killed, stopping) may still accept a
+	// connection: a status call tells, and then a new one is started.
+	var err error
+	for try := 0; try < 3; try++ {
+		var cl *daemon.Client
+		if cl, err = daemon.Ensure(ctx, b.Paths, exe, 60*time.Second); err != nil {
+			break
+		}
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = call(sctx, cl, daemon.MethodStatus, nil, nil)
+		cancel()
+		if err == nil {
+			b.cl = cl
+			return cl, nil
+		}
+		cl.Close()
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	b.cl = cl
-	return cl, nil
+	return nil, fmt.Errorf("the toppass daemon is not available: %w", err)
+}
+
+// call calls method, returning when the connection drops (jsonrpc2's Call
+// alone would wait for ever).
+func call(ctx context.Context, cl *daemon.Client, method string, params, result any) error {
+	done := make(chan error, 1)
+	go func() { done <- cl.Call(ctx, method, params, result) }()
+	select {
+	case err := <-done:
+		return err
+	case <-cl.Done():
+		return errors.New("the connection to the daemon was lost")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Rank asks the daemon for a ranking (generating first when p has no
@@ -61,17 +93,7 @@ func (b *DaemonBackend) Rank(ctx context.Context, p *daemon.RankParams) (*daemon
 		return nil, err
 	}
 	var res daemon.RankResult
-	done := make(chan error, 1)
-	go func() { done <- cl.Call(ctx, daemon.MethodRank, p, &res) }()
-	select {
-	case err = <-done:
-	case <-cl.Done():
-		// jsonrpc2's Call does not return when the connection drops.
-		err = errors.New("the connection to the daemon was lost")
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err != nil {
+	if err = call(ctx, cl, daemon.MethodRank, p, &res); err != nil {
 		select {
 		case <-cl.Done():
 			b.mu.Lock()

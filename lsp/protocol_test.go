@@ -1,10 +1,14 @@
 package lsp
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/toppass/toppass/daemon"
 )
 
 // The protocol over stdio: lifecycle, malformed input, unknown methods —
@@ -236,6 +240,12 @@ func TestWithDaemon(t *testing.T) {
 	if got := c.wait(ch, "cancelled generate"); errorCode(got) != requestCancelled {
 		t.Fatalf("cancelled: %v", got)
 	}
+	// The daemon still works on it (its generator call is held): let it
+	// finish, so that the next request is not queued behind it.
+	w.mu.Lock()
+	close(w.hold)
+	w.hold = make(chan struct{})
+	w.mu.Unlock()
 
 	// The daemon is killed in the middle of a request: the request fails
 	// with an error, the user is told, and the next request starts a new
@@ -254,6 +264,9 @@ func TestWithDaemon(t *testing.T) {
 	close(w.hold)
 	w.hold = nil
 	w.mu.Unlock()
+	if err := daemon.WaitStopped(context.Background(), w.paths, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	if got := c.wait(func() chan map[string]any { _, ch := generate(c, uri, 4); return ch }(), "generate after the kill"); got["error"] != nil {
 		t.Fatalf("after the daemon was killed: %v", got)
 	}
