@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 
 	experimentalsys "github.com/tetratelabs/wazero/experimental/sys"
@@ -71,14 +72,8 @@ func (inst *instance) cross(msg []byte) []byte {
 			p.fail = err
 			panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 		}
-		c.restore(p.s)
-		c.fresh = false
-		c.stdout.reset()
-		c.stderr.reset()
-		c.stdout.limit, c.stderr.limit = inst.stdout.limit, inst.stderr.limit
+		c.prepare(p.s, nil, inst.stdout.limit)
 		c.stdout.onOver, c.stderr.onOver = inst.stdout.onOver, inst.stderr.onOver
-		c.stdin.Reset(nil)
-		c.rng.reset()
 		p.cand = c
 	}
 	// One meter for both: settle the judge's countdown, load the
@@ -98,8 +93,7 @@ func (inst *instance) cross(msg []byte) []byte {
 	reply, err := c.call(p.ctx, msg)
 	if err != nil {
 		p.fail = err
-		limit := uint32(min(p.s.cfg.MemoryLimit, 1<<32-pageSize) / pageSize * pageSize)
-		p.memory = c.mod.Memory().Size() >= limit
+		p.memory = p.s.atMemoryLimit(c)
 		var exit *sys.ExitError
 		if errors.As(err, &exit) {
 			panic(exit)
@@ -127,17 +121,10 @@ func (c *instance) call(ctx context.Context, msg []byte) ([]byte, error) {
 		free.Call(ctx, uint64(ptr))
 		free.Call(ctx, out[0])
 	}()
-	mem := c.mod.Memory()
-	if out[0] == 0 {
-		return []byte(`{"broken":"no reply"}`), nil
-	}
-	hdr, ok := mem.Read(uint32(out[0]), 4)
-	if !ok {
-		return []byte(`{"broken":"reply out of bounds"}`), nil
-	}
-	body, ok := mem.Read(uint32(out[0])+4, binary.LittleEndian.Uint32(hdr))
-	if !ok {
-		return []byte(`{"broken":"reply out of bounds"}`), nil
+	body, err := c.replyAt(out[0])
+	if err != nil {
+		// The judge reads it as a broken reply.
+		return fmt.Appendf(nil, `{"broken":%q}`, err.Error()), nil
 	}
 	return bytes.Clone(body), nil
 }
@@ -158,12 +145,7 @@ func (inst *instance) endPair(res *Result) {
 	res.Truncated = res.Truncated || c.stdout.over || c.stderr.over
 	res.Stdout = bytes.Clone(c.stdout.buf)
 	res.Stderr = append(bytes.Clone(c.stderr.buf), res.Stderr...)
-	keep := p.fail == nil && c.mod.Memory().Size() == uint32(len(p.s.image))
-	if keep {
-		fds, err := c.openFDs(context.Background())
-		keep = err == nil && fds == p.s.fds
-	}
-	if keep {
+	if p.fail == nil && p.s.reusable(context.Background(), c) {
 		p.s.release(c)
 	} else {
 		c.close(context.Background())
@@ -190,11 +172,18 @@ func (f peerFS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileMo
 func (f peerFS) Stat(path string) (sys.Stat_t, experimentalsys.Errno) {
 	switch path {
 	case ".", "":
-		return sys.Stat_t{Mode: fs.ModeDir | 0o500, Nlink: 1}, 0
+		return peerStat(true), 0
 	case "peer":
-		return sys.Stat_t{Mode: 0o600, Nlink: 1}, 0
+		return peerStat(false), 0
 	}
 	return sys.Stat_t{}, experimentalsys.ENOENT
+}
+
+func peerStat(dir bool) sys.Stat_t {
+	if dir {
+		return sys.Stat_t{Mode: fs.ModeDir | 0o500, Nlink: 1}
+	}
+	return sys.Stat_t{Mode: 0o600, Nlink: 1}
 }
 
 func (f peerFS) Lstat(path string) (sys.Stat_t, experimentalsys.Errno) { return f.Stat(path) }
@@ -207,12 +196,7 @@ type peerFile struct {
 
 func (f *peerFile) IsDir() (bool, experimentalsys.Errno) { return f.dir, 0 }
 
-func (f *peerFile) Stat() (sys.Stat_t, experimentalsys.Errno) {
-	if f.dir {
-		return sys.Stat_t{Mode: fs.ModeDir | 0o500, Nlink: 1}, 0
-	}
-	return sys.Stat_t{Mode: 0o600, Nlink: 1}, 0
-}
+func (f *peerFile) Stat() (sys.Stat_t, experimentalsys.Errno) { return peerStat(f.dir), 0 }
 
 func (f *peerFile) Readdir(int) ([]experimentalsys.Dirent, experimentalsys.Errno) {
 	return nil, 0

@@ -445,17 +445,11 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	if err != nil {
 		return nil, true, fmt.Errorf("sandbox: request: %w", err)
 	}
-	inst.restore(s)
-	inst.fresh = false
-	inst.stdout.reset()
-	inst.stderr.reset()
+	limit := s.cfg.OutputLimit
 	if req.OutputLimit > 0 {
-		inst.stdout.limit, inst.stderr.limit = req.OutputLimit, req.OutputLimit
-	} else {
-		inst.stdout.limit, inst.stderr.limit = s.cfg.OutputLimit, s.cfg.OutputLimit
+		limit = req.OutputLimit
 	}
-	inst.stdin.Reset(req.Stdin)
-	inst.rng.reset()
+	inst.prepare(s, req.Stdin, limit)
 
 	budget, wall := s.limits(req)
 	runCtx, cancel := context.WithTimeout(ctx, wall)
@@ -485,10 +479,11 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 	why := disarm()
 	res.Stdout, res.Stderr = bytes.Clone(inst.stdout.buf), bytes.Clone(inst.stderr.buf)
 	res.Truncated = inst.stdout.over || inst.stderr.over
-	atLimit := inst.mod.Memory().Size() >= uint32(min(s.cfg.MemoryLimit, 1<<32-pageSize)/pageSize*pageSize)
+	atLimit := func() bool { return s.atMemoryLimit(inst) }
 	if p := inst.pair; p != nil && p.fail != nil {
 		// The candidate's instance ended the run.
-		callErr, atLimit = p.fail, p.memory
+		callErr = p.fail
+		atLimit = func() bool { return p.memory }
 	}
 	inst.endPair(res)
 
@@ -513,7 +508,7 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 		return res, false, nil
 	case callErr != nil:
 		res.Stop, res.Message = StopTrap, callErr.Error()
-		if atLimit {
+		if atLimit() {
 			res.Stop = StopMemory
 		}
 		return res, false, nil
@@ -522,17 +517,37 @@ func (inst *instance) run(ctx context.Context, s *Sandbox, req *Request) (res *R
 		res.Stop, res.Message = StopTrap, err.Error()
 		return res, false, nil
 	}
-	// State outside the image must match it, or the next program would see
-	// what this one did: memory grown past the image (the allocator would
-	// keep the gap) or descriptors left open or closed.
+	return res, s.reusable(ctx, inst), nil
+}
+
+// prepare restores the image into inst and resets the host's side of it
+// for a run: output buffers and their limit, stdin, the random source.
+func (inst *instance) prepare(s *Sandbox, stdin []byte, outputLimit int) {
+	inst.restore(s)
+	inst.fresh = false
+	inst.stdout.reset()
+	inst.stderr.reset()
+	inst.stdout.limit, inst.stderr.limit = outputLimit, outputLimit
+	inst.stdin.Reset(stdin)
+	inst.rng.reset()
+}
+
+// reusable reports whether inst, after a run, may serve the next one.
+// State outside the image must match it, or the next program would see
+// what this one did: memory grown past the image (the allocator would
+// keep the gap) or descriptors left open or closed.
+func (s *Sandbox) reusable(ctx context.Context, inst *instance) bool {
 	if inst.mod.Memory().Size() != uint32(len(s.image)) {
-		return res, false, nil
+		return false
 	}
 	fds, err := inst.openFDs(ctx)
-	if err != nil || fds != s.fds {
-		return res, false, nil
-	}
-	return res, true, nil
+	return err == nil && fds == s.fds
+}
+
+// atMemoryLimit reports whether inst's memory has reached the limit (a
+// trap there is the memory limit, not a crash).
+func (s *Sandbox) atMemoryLimit(inst *instance) bool {
+	return inst.mod.Memory().Size() >= uint32(min(s.cfg.MemoryLimit, 1<<32-pageSize)/pageSize*pageSize)
 }
 
 // limits are the budget and the wall-clock backstop of req. Without fuel
@@ -553,19 +568,28 @@ func (s *Sandbox) limits(req *Request) (budget, wall time.Duration) {
 	return budget, wall
 }
 
-func (inst *instance) readReply(ptr uint64, res *Result) error {
+// replyAt returns the [u32 length][bytes] buffer toppass_run returned at
+// ptr, as a view of linear memory.
+func (inst *instance) replyAt(ptr uint64) ([]byte, error) {
 	mem := inst.mod.Memory()
 	if ptr == 0 {
-		return errors.New("harness returned no reply")
+		return nil, errors.New("harness returned no reply")
 	}
 	hdr, ok := mem.Read(uint32(ptr), 4)
 	if !ok {
-		return errors.New("reply out of bounds")
+		return nil, errors.New("reply out of bounds")
 	}
-	n := binary.LittleEndian.Uint32(hdr)
-	body, ok := mem.Read(uint32(ptr)+4, n)
+	body, ok := mem.Read(uint32(ptr)+4, binary.LittleEndian.Uint32(hdr))
 	if !ok {
-		return errors.New("reply out of bounds")
+		return nil, errors.New("reply out of bounds")
+	}
+	return body, nil
+}
+
+func (inst *instance) readReply(ptr uint64, res *Result) error {
+	body, err := inst.replyAt(ptr)
+	if err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, &res.Reply); err != nil {
 		return fmt.Errorf("bad reply: %w", err)
