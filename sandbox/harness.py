@@ -1133,17 +1133,18 @@ def _judge(req, st, out, mode, ns):
     base = entry.split("().")[-1]
     names = {"candidate", base, entry}
     test = req.get("test", "")
+    wanted = set()
+    tcode = probes = None
     if mode == "function":
         tcode = _compile_test(test, names)
-        wanted = _names_in(tcode, set())
-    else:
-        tcode = None
-        wanted = set()
-        for t in req.get("tests", []) + req.get("calls", []):
-            try:
-                _names_in(compile(t, _TEST, "exec"), wanted)
-            except SyntaxError:
-                pass
+        _names_in(tcode, wanted)
+    elif mode == "probe":
+        # Compiled once, here: the names they read are fetched at load.
+        probes = ([_compiled(_compile_test, t, names) for t in req.get("tests", [])],
+                  [_compiled(compile, c, _TEST, "eval") for c in req.get("calls", [])])
+        for code, _ in probes[0] + probes[1]:
+            if code is not None:
+                _names_in(code, wanted)
     wanted = {n for n in wanted if n not in ns and not hasattr(_builtins, n)} - {base, "candidate"}
     peer = _Peer(classes)
     st.peer = peer
@@ -1154,7 +1155,7 @@ def _judge(req, st, out, mode, ns):
     wrapped = _wrap(cand, st)
     ns[base] = wrapped
     if mode == "probe":
-        _probe(req, ns, base, entry, wrapped, st, out)
+        _probe(probes, ns, base, wrapped, st, out)
         return
     if mode == "call":
         ins, outs = req.get("inputs", []), req.get("outputs", [])
@@ -1207,17 +1208,29 @@ class _Sink:
         pass
 
 
-def _probe(req, ns, base, entry, wrapped, st, out):
-    """Runs each of req["tests"] (one assert statement each) on its own and
-    writes '1' (held) or '0' to fd 1 as it goes, so that a run stopped at
-    its deadline still tells which tests came before."""
+def _compiled(fn, *args):
+    """(fn(*args), None), or (None, the exception): a test that does not
+    compile fails as it runs."""
+    try:
+        return fn(*args), None
+    except MemoryError:
+        raise
+    except BaseException as e:  # noqa: B036
+        return None, e
+
+
+def _probe(probes, ns, base, wrapped, st, out):
+    """Runs each of the compiled tests (one assert statement each) on its
+    own and writes '1' (held) or '0' to fd 1 as it goes, so that a run
+    stopped at its deadline still tells which tests came before."""
     import os
-    names = {"candidate", base, entry}
+    tests, calls = probes
     _sys.stdout = _Sink()
-    for t in req.get("tests", []):
+    for code, err in tests:
         ok = b"0"
         try:
-            code = _compile_test(t, names)
+            if err is not None:
+                raise err
             exec(code, _test_namespace(ns, base, wrapped, st))
             ok = b"1"
         except MemoryError:
@@ -1227,19 +1240,20 @@ def _probe(req, ns, base, entry, wrapped, st, out):
         os.write(1, ok)
     # Behaviour signature: a short hash of what each call returns (or the
     # exception it raises), "|" first, ";" after each.
-    calls = req.get("calls", [])
     if calls:
         os.write(1, b"|")
-    for c in calls:
+    for code, err in calls:
         try:
-            sig = _sig(eval(compile(c, _TEST, "eval"), _test_namespace(ns, base, wrapped, st)))
+            if err is not None:
+                raise err
+            sig = _sig(eval(code, _test_namespace(ns, base, wrapped, st)))
         except MemoryError:
             raise
         except BaseException as e:  # noqa: B036
             sig = "!" + type(e).__name__[:12]
         os.write(1, sig.encode() + b";")
     out["outcome"] = "pass"
-    out["tests_run"] = len(req.get("tests", []))
+    out["tests_run"] = len(tests)
 
 
 def _sig(v):

@@ -123,3 +123,16 @@ func raw(items ...string) []json.RawMessage {
 	}
 	return out
 }
+
+// Probe mode: tests and calls are compiled once, in the judge; one that
+// does not compile fails on its own.
+func TestProbeCompilesOnce(t *testing.T) {
+	sb := testSandbox(t)
+	res := run(t, sb, &Request{Mode: ModeProbe, Source: "def f(x):\n    return x + 1\n", CandLine: 1, Entry: "f",
+		Tests: []string{"assert f(1) == 2", "assert (", "assert f(2) == 4"}, Calls: []string{"f(1)", "f(", "g(1)"}})
+	held, sigs, _ := strings.Cut(string(res.TestStdout), "|")
+	parts := strings.Split(sigs, ";")
+	if held != "100" || len(parts) != 4 || len(parts[0]) != 8 || parts[1] != "!SyntaxError" || parts[2] != "!NameError" {
+		t.Fatalf("probe output %q", res.TestStdout)
+	}
+}
