@@ -713,6 +713,7 @@ class _Served:
         self.st = _State()
         self.ns = {}
         self.handles = []
+        self.handle_of = {}  # id(object) -> its handle (handles keeps it alive)
         self.classes = frozenset()  # names of the problem's classes
         self.classmap = {}  # ... and the classes (the setup's own)
 
@@ -725,8 +726,12 @@ class _Served:
             kind = "o"
         else:
             return None
-        self.handles.append(x)
-        return ["h", len(self.handles) - 1, kind]
+        i = self.handle_of.get(id(x))
+        if i is None:
+            i = len(self.handles)
+            self.handles.append(x)
+            self.handle_of[id(x)] = i
+        return ["h", i, kind]
 
     def encoder(self, made=False):
         return _Encoder(lambda x: self.handle(x, made), self.classes)
@@ -817,6 +822,11 @@ def _materialise(r):
     return r
 
 
+# Arguments whose changes are not copied back: immutable ones (a tuple's
+# items are replaced, never synced).
+_NOT_COPIED_BACK = _FLAT | {int, bytes, tuple, frozenset}
+
+
 class _Iterated(list):
     """A materialised iterator, encoded as ["g", items]."""
 
@@ -829,7 +839,7 @@ def _serve_call(srv, msg):
         raise _PeerBroken("malformed call")
     before = {}
     for k, a in list(enumerate(args)) + list(kwargs.items()):
-        if type(a) not in _FLAT and type(a) is not int and type(a) not in (str, bytes, tuple, frozenset):
+        if type(a) not in _NOT_COPIED_BACK:
             before[k] = srv.encoder().encode(a)
     r = _materialise(target(*args, **kwargs))
     enc = srv.encoder(made=isinstance(target, type))
@@ -886,21 +896,18 @@ class _Peer:
     """The judge's channel to the candidate's instance."""
 
     def __init__(self, classes):
-        import os
-        self.os = os
         self.classes = classes
         self.fd = os.open(_PEER_PATH, os.O_RDWR)
 
     def close(self):
         try:
-            self.os.close(self.fd)
+            os.close(self.fd)
         except BaseException:  # noqa: B036
             pass
 
     def ask(self, msg):
         data = _jdumps(msg).encode("utf-8", "surrogatepass")
         data = struct.pack("<I", len(data)) + data
-        os = self.os
         view = memoryview(data)
         while view:
             n = os.write(self.fd, view)
@@ -918,7 +925,7 @@ class _Peer:
     def read(self, n):
         parts = []
         while n > 0:
-            b = self.os.read(self.fd, min(n, 1 << 24))
+            b = os.read(self.fd, min(n, 1 << 24))
             if not b:
                 raise _PeerBroken("the candidate's instance is gone")
             parts.append(b)
@@ -1013,14 +1020,9 @@ class _Peer:
             args = ()
         if type(args) is not tuple:
             args = ()
-        cls = getattr(_builtins, name, None)
-        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
-            base = Exception
-            for b in bases[1:]:
-                k = getattr(_builtins, b, None) if type(b) is str else None
-                if isinstance(k, type) and issubclass(k, BaseException):
-                    base = k
-                    break
+        cls = _builtin_exception(name)
+        if cls is None:
+            base = next((k for k in map(_builtin_exception, bases[1:]) if k is not None), Exception)
             key = (name[:60], base)
             cls = _REMOTE_EXC.get(key)
             if cls is None:
@@ -1033,6 +1035,12 @@ class _Peer:
             e.args = args
         e._tp_line = line if line > 0 else 0
         return e
+
+
+def _builtin_exception(name):
+    """The builtin exception class called name, or None."""
+    k = getattr(_builtins, name, None) if type(name) is str else None
+    return k if isinstance(k, type) and issubclass(k, BaseException) else None
 
 
 def _sync(orig, new):
