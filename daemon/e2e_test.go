@@ -18,6 +18,7 @@ import (
 
 	"github.com/toppass/toppass/daemon"
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/testbin"
 	"github.com/toppass/toppass/store"
 )
 
@@ -26,21 +27,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "toppass-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "toppass")
-	out, err := exec.Command("go", "build", "-o", binary, "../cmd/toppass").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building toppass: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, "../cmd/toppass", &binary) }
 
 // env is one user's daemon world.
 type env struct {
@@ -53,22 +40,17 @@ type env struct {
 
 func newEnv(t *testing.T, config string) *env {
 	t.Helper()
-	root := t.TempDir()
-	e := &env{t: t, root: root}
-	for _, kv := range [][2]string{{"XDG_CONFIG_HOME", "config"}, {"XDG_DATA_HOME", "data"}, {"XDG_STATE_HOME", "state"},
-		{"XDG_CACHE_HOME", "cache"}, {"XDG_RUNTIME_DIR", "run"}} {
-		dir := filepath.Join(root, kv[1])
-		os.MkdirAll(dir, 0o700)
-		e.vars = append(e.vars, kv[0]+"="+dir)
-		t.Setenv(kv[0], dir)
-	}
-	e.vars = append(e.vars, "OPENAI_BASE_URL=", "OPENAI_API_KEY=")
+	e := &env{t: t, root: t.TempDir()}
 	var err error
-	if e.paths, err = daemon.DefaultPaths(); err != nil {
+	if e.paths, e.vars, err = daemon.IsolatedPaths(e.root); err != nil {
 		t.Fatal(err)
 	}
+	for _, kv := range e.vars {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	e.vars = append(e.vars, "OPENAI_BASE_URL=", "OPENAI_API_KEY=")
 	if config != "" {
-		os.MkdirAll(e.paths.Config, 0o700)
 		if err := os.WriteFile(e.paths.ConfigFile(), []byte(config), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -11,13 +11,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/toppass/toppass/daemon"
+	"github.com/toppass/toppass/internal/testbin"
 )
 
 // The tests run the real daemon (the toppass binary, built once) with its
@@ -26,20 +26,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "toppass-lsp-")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "toppass")
-	if out, err := exec.Command("go", "build", "-o", binary, "../cmd/toppass").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building toppass: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, "../cmd/toppass", &binary) }
 
 // world is one user's setup: XDG folders, a daemon config pointing at a
 // loopback generator, and the environment for processes.
