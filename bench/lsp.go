@@ -22,6 +22,7 @@ import (
 	"github.com/toppass/toppass/daemon"
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/lsp"
 	"github.com/toppass/toppass/ranker"
 )
 
@@ -315,23 +316,12 @@ func startLSP(ctx context.Context, exe string, env []string, logFile string) (*l
 
 func (c *lspClient) read(r *bufio.Reader) {
 	for {
-		length := -1
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimSpace(line)
-			if line == "" {
-				break
-			}
-			if v, ok := strings.CutPrefix(line, "Content-Length:"); ok {
-				length, _ = strconv.Atoi(strings.TrimSpace(v))
-			}
-		}
-		body := make([]byte, max(length, 0))
-		if _, err := io.ReadFull(r, body); err != nil {
+		body, err := lsp.ReadFrame(r)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return
+		}
+		if err != nil {
+			continue // a malformed frame: the next one
 		}
 		var msg struct {
 			ID     json.RawMessage `json:"id"`
@@ -366,8 +356,7 @@ func (c *lspClient) write(msg any) error {
 	b, _ := json.Marshal(msg)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_, err := fmt.Fprintf(c.in, "Content-Length: %d\r\n\r\n%s", len(b), b)
-	return err
+	return lsp.WriteFrame(c.in, b)
 }
 
 func (c *lspClient) call(ctx context.Context, method string, params any) (json.RawMessage, error) {

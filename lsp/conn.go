@@ -83,6 +83,20 @@ func (r *reader) next() ([]byte, error) {
 	return nil, bad
 }
 
+// ReadFrame reads the body of the next frame from r. A frame whose
+// header is malformed is consumed and reported as an error; io.EOF ends.
+// Clients use it too (toppass bench lsp).
+func ReadFrame(r *bufio.Reader) ([]byte, error) { return (&reader{in: r}).next() }
+
+// WriteFrame writes body as one frame.
+func WriteFrame(w io.Writer, body []byte) error {
+	if _, err := fmt.Fprintf(w, "Content-Length: %d\r\n\r\n", len(body)); err != nil {
+		return err
+	}
+	_, err := w.Write(body)
+	return err
+}
+
 // conn is the server's side of one client connection.
 type conn struct {
 	r   reader
@@ -121,11 +135,7 @@ func (c *conn) write(msg jsonrpc2.Message) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if _, err := fmt.Fprintf(c.w, "Content-Length: %d\r\n\r\n", len(body)); err != nil {
-		return err
-	}
-	_, err = c.w.Write(body)
-	return err
+	return WriteFrame(c.w, body)
 }
 
 // replyRaw answers id (a response with id null for messages that could
@@ -152,8 +162,7 @@ func (c *conn) replyRaw(id *jsonrpc2.ID, result any, err error) {
 	body, _ := json.Marshal(msg)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	fmt.Fprintf(c.w, "Content-Length: %d\r\n\r\n", len(body))
-	c.w.Write(body)
+	WriteFrame(c.w, body)
 }
 
 // notify sends a notification to the client.
