@@ -101,10 +101,31 @@ func Ensure(ctx context.Context, paths Paths, exe string, wait time.Duration) (*
 	return nil, fmt.Errorf("the daemon did not answer within %v; see %s", wait, paths.Log())
 }
 
-// Call calls method and decodes the result into result (may be nil).
+// ErrConnectionLost is Call's error when the connection drops before the
+// answer arrives (the daemon stopped or was killed).
+var ErrConnectionLost = errors.New("the connection to the daemon was lost")
+
+// Call calls method and decodes the result into result (may be nil). It
+// returns when ctx ends or the connection drops: go.lsp.dev/jsonrpc2's
+// Call alone waits for ever for an answer that a dead daemon never sends.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
 	var raw json.RawMessage
-	if _, err := c.conn.Call(ctx, method, params, &raw); err != nil {
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.conn.Call(ctx, method, params, &raw)
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-c.conn.Done():
+		select {
+		case err = <-done: // the answer came before the end
+		default:
+			return ErrConnectionLost
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if result == nil || len(raw) == 0 {

@@ -2,7 +2,6 @@ package lsp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -54,7 +53,7 @@ func (b *DaemonBackend) client(ctx context.Context) (*daemon.Client, error) {
 			break
 		}
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = call(sctx, cl, daemon.MethodStatus, nil, nil)
+		err = cl.Call(sctx, daemon.MethodStatus, nil, nil)
 		cancel()
 		if err == nil {
 			b.cl = cl
@@ -70,21 +69,6 @@ func (b *DaemonBackend) client(ctx context.Context) (*daemon.Client, error) {
 	return nil, fmt.Errorf("the toppass daemon is not available: %w", err)
 }
 
-// call calls method, returning when the connection drops (jsonrpc2's Call
-// alone would wait for ever).
-func call(ctx context.Context, cl *daemon.Client, method string, params, result any) error {
-	done := make(chan error, 1)
-	go func() { done <- cl.Call(ctx, method, params, result) }()
-	select {
-	case err := <-done:
-		return err
-	case <-cl.Done():
-		return errors.New("the connection to the daemon was lost")
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Rank asks the daemon for a ranking (generating first when p has no
 // candidates).
 func (b *DaemonBackend) Rank(ctx context.Context, p *daemon.RankParams) (*daemon.RankResult, error) {
@@ -93,7 +77,7 @@ func (b *DaemonBackend) Rank(ctx context.Context, p *daemon.RankParams) (*daemon
 		return nil, err
 	}
 	var res daemon.RankResult
-	if err = call(ctx, cl, daemon.MethodRank, p, &res); err != nil {
+	if err = cl.Call(ctx, daemon.MethodRank, p, &res); err != nil {
 		select {
 		case <-cl.Done():
 			b.mu.Lock()

@@ -19,15 +19,16 @@ func (c *lspCmd) Run(ctx context.Context) error {
 	if c.Debug {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	out := os.Stderr
 	if c.LogFile != "" {
 		f, err := os.OpenFile(c.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: level}))
+		out = f
 	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	paths, err := daemon.DefaultPaths()
 	if err != nil {
 		return err
