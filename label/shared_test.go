@@ -41,6 +41,23 @@ func mustProblems(t *testing.T, path string) map[string]*dataset.Problem {
 	return p
 }
 
+// mustCandidates reads every every-th candidate of path (1: all).
+func mustCandidates(t *testing.T, path string, every int) []*dataset.Candidate {
+	t.Helper()
+	var cands []*dataset.Candidate
+	n := 0
+	err := dataset.ReadCandidates(path, func(c *dataset.Candidate) error {
+		if n++; n%every == 0 {
+			cands = append(cands, c)
+		}
+		return nil
+	}, func(e *dataset.LineError) error { return e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cands
+}
+
 // labelAll labels the candidates with one worker per CPU.
 func labelAll(t *testing.T, lb *Labeler, probs map[string]*dataset.Problem, cands []*dataset.Candidate) []*dataset.Label {
 	t.Helper()
@@ -114,17 +131,7 @@ func TestHumanEvalPlusCanonicalSolutionsPass(t *testing.T) {
 func TestDavinciAgreesWithReference(t *testing.T) {
 	dir := sharedData(t)
 	probs := mustProblems(t, filepath.Join(dir, "humaneval", "davinci002-problems.jsonl"))
-	var cands []*dataset.Candidate
-	n := 0
-	err := dataset.ReadCandidates(filepath.Join(dir, "humaneval", "davinci002-t0.8-n200.jsonl"), func(c *dataset.Candidate) error {
-		if n++; n%10 == 0 {
-			cands = append(cands, c)
-		}
-		return nil
-	}, func(e *dataset.LineError) error { return e })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cands := mustCandidates(t, filepath.Join(dir, "humaneval", "davinci002-t0.8-n200.jsonl"), 10)
 	labels := labelAll(t, labeler(t), probs, cands)
 	agree := 0
 	for i, l := range labels {
@@ -153,14 +160,7 @@ func TestDavinciAgreesWithReference(t *testing.T) {
 func TestCodeGenRandomPassAt1(t *testing.T) {
 	dir := sharedData(t)
 	probs := mustProblems(t, filepath.Join(dir, "humaneval", "problems.jsonl"))
-	var cands []*dataset.Candidate
-	err := dataset.ReadCandidates(filepath.Join(dir, "humaneval", "codegen16b-t0.8-n100.jsonl"), func(c *dataset.Candidate) error {
-		cands = append(cands, c)
-		return nil
-	}, func(e *dataset.LineError) error { return e })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cands := mustCandidates(t, filepath.Join(dir, "humaneval", "codegen16b-t0.8-n100.jsonl"), 1)
 	native, _, err := dataset.ReadLabels(filepath.Join(dir, "humaneval", "codegen16b-labels-native.jsonl"), func(e *dataset.LineError) error { return e })
 	if err != nil {
 		t.Fatal(err)
@@ -208,15 +208,7 @@ func TestLeetCodeReferencesPass(t *testing.T) {
 	dir := sharedData(t)
 	path := filepath.Join(dir, "leetcode", "train.jsonl.gz")
 	probs := mustProblems(t, path)
-	var cands []*dataset.Candidate
-	err := dataset.ReadCandidates(path, func(c *dataset.Candidate) error {
-		cands = append(cands, c)
-		return nil
-	}, func(e *dataset.LineError) error { return e })
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels := labelAll(t, labeler(t), probs, cands)
+	labels := labelAll(t, labeler(t), probs, mustCandidates(t, path, 1))
 	passed := 0
 	for _, l := range labels {
 		if l.Passed {
