@@ -10,6 +10,13 @@ import (
 	"github.com/toppass/toppass/daemon"
 )
 
+// rank asks the backend for a ranking within the settings' time limit.
+func (s *Server) rank(ctx context.Context, p *daemon.RankParams) (*daemon.RankResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.currentSettings().timeout())
+	defer cancel()
+	return s.backend.Rank(ctx, p)
+}
+
 // Backend generates and ranks candidates: the daemon, through its socket.
 type Backend interface {
 	Rank(ctx context.Context, p *daemon.RankParams) (*daemon.RankResult, error)

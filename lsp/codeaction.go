@@ -108,10 +108,7 @@ func (s *Server) ranking(ctx context.Context, pc *problemCands) (*daemon.RankRes
 	if pc.ranked != nil {
 		return pc.ranked, nil
 	}
-	set := s.currentSettings()
-	ctx, cancel := context.WithTimeout(ctx, set.timeout())
-	defer cancel()
-	res, err := s.backend.Rank(ctx, &daemon.RankParams{Problem: pc.problem, Candidates: pc.cands, Method: set.Method})
+	res, err := s.rank(ctx, &daemon.RankParams{Problem: pc.problem, Candidates: pc.cands, Method: s.currentSettings().Method})
 	if err != nil {
 		s.reportBackendError(err)
 		return nil, err

@@ -69,9 +69,7 @@ func (s *Server) generate(ctx context.Context, f *pyFunc) (any, error) {
 	set := s.currentSettings()
 	prob := f.problem()
 	prog := s.startProgress(ctx, fmt.Sprintf("toppass: generating %d candidates for %s()", set.Generate, f.Name))
-	ctx, cancel := context.WithTimeout(ctx, set.timeout())
-	defer cancel()
-	res, err := s.backend.Rank(ctx, &daemon.RankParams{Problem: prob, N: set.Generate, Method: set.Method,
+	res, err := s.rank(ctx, &daemon.RankParams{Problem: prob, N: set.Generate, Method: set.Method,
 		Endpoint: set.Endpoint, Model: set.Model})
 	if err != nil {
 		prog.end("failed: " + err.Error())

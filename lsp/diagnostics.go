@@ -86,11 +86,8 @@ func (s *Server) publishDiagnostics(ctx context.Context, uri protocol.DocumentUR
 }
 
 func (s *Server) diagnose(ctx context.Context, doc document, f *pyFunc) ([]protocol.Diagnostic, error) {
-	set := s.currentSettings()
-	ctx, cancel := context.WithTimeout(ctx, set.timeout())
-	defer cancel()
 	prob := f.problem()
-	res, err := s.backend.Rank(ctx, &daemon.RankParams{Problem: prob, Candidates: []*dataset.Candidate{f.current(doc.text)}, Method: "hybrid"})
+	res, err := s.rank(ctx, &daemon.RankParams{Problem: prob, Candidates: []*dataset.Candidate{f.current(doc.text)}, Method: "hybrid"})
 	if err != nil {
 		return nil, err
 	}

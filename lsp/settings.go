@@ -30,7 +30,7 @@ func DefaultSettings() Settings {
 	return Settings{TopK: 3, Generate: 10, Method: "hybrid", Timeout: "120s"}
 }
 
-func (s *Settings) timeout() time.Duration {
+func (s Settings) timeout() time.Duration {
 	d, err := time.ParseDuration(s.Timeout)
 	if err != nil || d <= 0 {
 		return 120 * time.Second
