@@ -34,6 +34,7 @@ type Config struct {
 
 	Generator GeneratorConfig `toml:"generator"`
 	Finetune  FinetuneConfig  `toml:"finetune"`
+	Dashboard DashboardConfig `toml:"dashboard"`
 	Log       LogConfig       `toml:"log"`
 }
 
@@ -69,6 +70,17 @@ type FinetuneConfig struct {
 	Backend string `toml:"backend"`
 }
 
+// DashboardConfig is the local web dashboard (docs/dashboard.md).
+type DashboardConfig struct {
+	Enabled bool `toml:"enabled"`
+	// Port on 127.0.0.1; when it is taken the next ten are tried, then
+	// any free one. 0: any free port.
+	Port int `toml:"port"`
+	// Methods are the ranking methods every set is evaluated with in the
+	// background (neural, hybrid, lexical); empty: no evaluations.
+	Methods []string `toml:"methods"`
+}
+
 // LogConfig sets the log file's rotation and level.
 type LogConfig struct {
 	MaxMB int    `toml:"max_mb"`
@@ -85,8 +97,9 @@ func DefaultConfig() Config {
 		Generator: GeneratorConfig{N: 10, Temperature: 0.8, MaxTokens: 512,
 			Stop:    []string{"\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"},
 			Timeout: Duration(120 * time.Second), Retries: 3},
-		Finetune: FinetuneConfig{Enabled: true, MinNewProblems: 20, Steps: 150, ReplayProblems: 100, Backend: "auto"},
-		Log:      LogConfig{MaxMB: 10, Keep: 3, Level: "info"},
+		Finetune:  FinetuneConfig{Enabled: true, MinNewProblems: 20, Steps: 150, ReplayProblems: 100, Backend: "auto"},
+		Dashboard: DashboardConfig{Enabled: true, Port: 7340, Methods: []string{"neural", "hybrid", "lexical"}},
+		Log:       LogConfig{MaxMB: 10, Keep: 3, Level: "info"},
 	}
 }
 
@@ -142,6 +155,8 @@ func (c *Config) finish(path string, text []byte) error {
 		return bad("finetune.min_new_problems", "must be positive")
 	case c.Finetune.Steps < 1:
 		return bad("finetune.steps", "must be positive")
+	case c.Dashboard.Port < 0 || c.Dashboard.Port > 65535:
+		return bad("dashboard.port", "must be 0 (any free port) to 65535")
 	case c.Log.MaxMB < 1 || c.Log.Keep < 0:
 		return bad("log", "max_mb must be positive and keep 0 or more")
 	}
@@ -149,6 +164,11 @@ func (c *Config) finish(path string, text []byte) error {
 	case "debug", "info", "warn", "error":
 	default:
 		return bad("log.level", "must be debug, info, warn or error")
+	}
+	for _, m := range c.Dashboard.Methods {
+		if m != "neural" && m != "hybrid" && m != "lexical" {
+			return bad("dashboard.methods", fmt.Sprintf("unknown method %q (neural, hybrid, lexical)", m))
+		}
 	}
 	for i, w := range c.Watch {
 		if !filepath.IsAbs(w) {

@@ -31,7 +31,7 @@ func (d *Daemon) runJobs(ctx context.Context) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		d.runner(ctx, d.wake, trainWake, jobLabel)
+		d.runner(ctx, d.wake, trainWake, jobLabel, jobEval)
 	}()
 	go func() {
 		defer wg.Done()
@@ -73,6 +73,8 @@ func (d *Daemon) runner(ctx context.Context, wake <-chan struct{}, also chan<- s
 			jerr = d.runLabel(ctx, j)
 		case jobTrain:
 			jerr = d.runTrain(ctx, j)
+		case jobEval:
+			jerr = d.runEval(ctx, j)
 		default:
 			jerr = fmt.Errorf("unknown job kind %q", j.Kind)
 		}
@@ -127,6 +129,7 @@ func (d *Daemon) runLabel(ctx context.Context, j *store.Job) error {
 	d.st.Progress(ctx, j.ID, j.Done, j.Done)
 	j.Total = j.Done
 	d.maybeFinetune(ctx)
+	d.queueEval(ctx, "", p.Set)
 	return nil
 }
 

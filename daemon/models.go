@@ -112,6 +112,7 @@ func (ms *models) use(ctx context.Context, id string) error {
 		return err
 	}
 	ms.d.log.Info("model in use", "model", id)
+	ms.d.queueEval(ctx, id)
 	return nil
 }
 
@@ -270,6 +271,7 @@ func (d *Daemon) runTrain(ctx context.Context, j *store.Job) error {
 	if rec.Accepted {
 		return d.models.use(ctx, p.ID)
 	}
+	d.queueEval(ctx, p.ID)
 	return nil
 }
 

@@ -48,6 +48,22 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 		return nil, err
 	}
 	model, modelID := d.models.get()
+	start := time.Now()
+	ranked, cached, err := d.rankCached(ctx, p, model, modelID)
+	if err != nil {
+		return nil, err
+	}
+	if !cached {
+		d.log.Info("ranked", "task", p.Problem.TaskID, "method", p.Method, "candidates", len(ranked), "ms", time.Since(start).Milliseconds())
+	}
+	return &RankResult{Method: p.Method, Model: modelID, Cached: cached, Generated: generated, Ranked: ranked}, nil
+}
+
+// rankCached ranks p's candidates with a model, from the cache when this
+// ranking was made before (by content: the method, the model, the
+// problem, the candidates, the tests, the sandbox environment); the
+// candidates' positions may differ from the cached ones. Best first.
+func (d *Daemon) rankCached(ctx context.Context, p *RankParams, model *ranker.Model, modelID string) ([]Ranked, bool, error) {
 	hashes := make([]string, len(p.Candidates))
 	for i, c := range p.Candidates {
 		hashes[i] = store.CandidateHash(c)
@@ -58,16 +74,15 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 	if !ok {
 		var err error
 		if ok, err = d.st.GetCache(ctx, "rank", key, &cached); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if ok && len(cached) == len(p.Candidates) {
-		// Cached by content: the candidates' positions may differ.
 		byHash := map[string]Ranked{}
 		for _, r := range cached {
 			byHash[store.Hash(r.Code)] = r
 		}
-		out := &RankResult{Method: p.Method, Model: modelID, Cached: true, Generated: generated}
+		var out []Ranked
 		for _, c := range p.Candidates {
 			code, _ := c.Code()
 			r, ok := byHash[store.Hash(code)]
@@ -75,26 +90,24 @@ func (d *Daemon) rank(ctx context.Context, p *RankParams) (*RankResult, error) {
 				break
 			}
 			r.Index = *c.Index
-			out.Ranked = append(out.Ranked, r)
+			out = append(out, r)
 		}
-		if len(out.Ranked) == len(p.Candidates) {
-			sortRanked(out.Ranked)
+		if len(out) == len(p.Candidates) {
+			sortRanked(out)
 			d.recent.put(key, cached)
-			return out, nil
+			return out, true, nil
 		}
 	}
-	start := time.Now()
 	ranked, err := d.rankFresh(ctx, p, model)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	sortRanked(ranked)
 	if err := d.st.PutCache(context.Background(), "rank", key, ranked); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	d.recent.put(key, slices.Clone(ranked))
-	d.log.Info("ranked", "task", p.Problem.TaskID, "method", p.Method, "candidates", len(ranked), "ms", time.Since(start).Milliseconds())
-	return &RankResult{Method: p.Method, Model: modelID, Generated: generated, Ranked: ranked}, nil
+	return ranked, false, nil
 }
 
 func sortRanked(r []Ranked) {
@@ -174,8 +187,23 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 	return out, nil
 }
 
-// rankSlot takes a CPU slot for one probe of a ranking.
-func (d *Daemon) rankSlot(ctx context.Context) (func(), error) { return d.cpu.acquire(ctx, prioRank) }
+// rankSlot takes a CPU slot for one probe of a ranking: at a client's
+// priority, or at labelling's for the dashboard's evaluations (see
+// withPriority).
+func (d *Daemon) rankSlot(ctx context.Context) (func(), error) {
+	prio, ok := ctx.Value(prioKey{}).(int)
+	if !ok {
+		prio = prioRank
+	}
+	return d.cpu.acquire(ctx, prio)
+}
+
+type prioKey struct{}
+
+// withPriority makes the rankings done under ctx take CPU slots at prio.
+func withPriority(ctx context.Context, prio int) context.Context {
+	return context.WithValue(ctx, prioKey{}, prio)
+}
 
 // probeCache keeps probe results in the store.
 type probeCache struct {

@@ -12,6 +12,7 @@ const (
 	PriorityRank     = 0
 	PriorityGenerate = 10
 	PriorityLabel    = 20
+	PriorityEval     = 25
 	PriorityTrain    = 30
 )
 

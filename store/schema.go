@@ -92,6 +92,31 @@ CREATE TABLE meta (
 	value TEXT NOT NULL
 );
 `,
+	// 2: the dashboard's evaluations: each candidate's score under a model
+	// and a ranking method, and each set's summary (pass@k, calibration).
+	`
+CREATE TABLE scores (
+	set_id       INTEGER NOT NULL REFERENCES sets(id),
+	model        TEXT NOT NULL,
+	method       TEXT NOT NULL,   -- neural, hybrid, lexical
+	problem_hash TEXT NOT NULL,
+	cand_hash    TEXT NOT NULL,
+	score        REAL NOT NULL,
+	p_pass       REAL NOT NULL,   -- the neural ranker's P(pass); -1 when the method has none
+	rank         INTEGER NOT NULL, -- 1 = best among the problem's candidates in the set
+	data         TEXT NOT NULL,   -- evidence (daemon.Ranked without code) as JSON
+	created      INTEGER NOT NULL,
+	PRIMARY KEY (set_id, model, method, problem_hash, cand_hash)
+);
+CREATE TABLE evals (
+	set_id  INTEGER NOT NULL REFERENCES sets(id),
+	model   TEXT NOT NULL,
+	method  TEXT NOT NULL,
+	data    TEXT NOT NULL,        -- the summary as JSON
+	created INTEGER NOT NULL,
+	PRIMARY KEY (set_id, model, method)
+);
+`,
 }
 
 // SchemaVersion is the schema this build writes.

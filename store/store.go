@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -42,6 +43,9 @@ type Store struct {
 	path string
 	w    *sql.DB // the one writer
 	r    *sql.DB // readers
+	// version counts the write transactions committed since Open: a
+	// reader that caches a view keys it by the version it was made at.
+	version atomic.Int64
 }
 
 // Open opens (creating it if needed) the database at path and brings its
@@ -107,7 +111,15 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.version.Add(1)
+	return nil
 }
+
+// Version counts the write transactions committed since Open: a view read
+// at one version is current while the version stays the same.
+func (s *Store) Version() int64 { return s.version.Load() }
 
 func now() int64 { return time.Now().UnixMilli() }

@@ -8,7 +8,7 @@ import (
 	"github.com/toppass/toppass/dataset"
 )
 
-func open(t *testing.T) *Store {
+func open(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "toppass.db"))
 	if err != nil {

@@ -1,0 +1,28 @@
+package metrics
+
+import (
+	"math"
+	"testing"
+)
+
+func TestCalibrate(t *testing.T) {
+	// Perfectly calibrated: in the 0.2 bin, 1 of 5 passes; in the 0.8 bin 4 of 5.
+	p := []float64{0.2, 0.2, 0.2, 0.2, 0.2, 0.8, 0.8, 0.8, 0.8, 0.8}
+	passed := []bool{true, false, false, false, false, true, true, true, true, false}
+	c := Calibrate(p, passed, 10)
+	if c.N != 10 || len(c.Bins) != 10 || c.ECE > 1e-9 {
+		t.Fatalf("calibrated predictions: %+v", c)
+	}
+	if b := c.Bins[8]; b.N != 5 || math.Abs(b.Frac-0.8) > 1e-9 || math.Abs(b.MeanP-0.8) > 1e-9 {
+		t.Fatalf("bin 0.8: %+v", b)
+	}
+	// Overconfident: says 0.9, half pass: ECE 0.4. 1.0 and values past it
+	// land in the last bin.
+	c = Calibrate([]float64{0.9, 0.9, 1.0, 1.7}, []bool{true, false, true, false}, 10)
+	if math.Abs(c.ECE-(0.5*0.4+0.5*0.5)) > 1e-9 || c.Bins[9].N != 4 {
+		t.Fatalf("overconfident: ECE %v bins %+v", c.ECE, c.Bins[9])
+	}
+	if c := Calibrate(nil, nil, 5); c.ECE != 0 || len(c.Bins) != 5 {
+		t.Fatalf("empty: %+v", c)
+	}
+}
