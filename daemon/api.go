@@ -49,6 +49,9 @@ type Status struct {
 	Errors   []string     `json:"errors,omitempty"` // recent problems that need the user
 	LogFile  string       `json:"log_file"`
 	Training bool         `json:"training"`
+	// DashboardURL is the dashboard's address with its token ("" when it
+	// is disabled).
+	DashboardURL string `json:"dashboard_url,omitempty"`
 }
 
 // DirParams name a folder.

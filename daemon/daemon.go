@@ -61,6 +61,8 @@ type Daemon struct {
 	wake   chan struct{}
 	stopFn context.CancelFunc
 
+	dash *dashboard // nil when disabled
+
 	ranking atomic.Int32
 	labels  atomic.Int64 // labels stored since start
 }
@@ -160,6 +162,11 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 		}
 	}
 
+	if cfg.Dashboard.Enabled {
+		if d.dash, err = d.startDashboard(runCtx); err != nil {
+			d.problem("dashboard not started: %v", err)
+		}
+	}
 	ln, err := listen(paths.Socket())
 	if err != nil {
 		return err
@@ -227,6 +234,12 @@ func (d *Daemon) status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.statusWith(ctx, labels, pending)
+}
+
+// statusWith is status with the counts that scan the store given (the
+// dashboard keeps them between changes).
+func (d *Daemon) statusWith(ctx context.Context, labels, pending int) (*Status, error) {
 	jobs, err := d.st.Jobs(ctx, 5)
 	if err != nil {
 		return nil, err
@@ -241,7 +254,14 @@ func (d *Daemon) status(ctx context.Context) (*Status, error) {
 	return &Status{PID: os.Getpid(), Version: Version, Started: d.started.UnixMilli(), Socket: d.paths.Socket(),
 		Store: d.st.Path(), Labels: labels, Pending: pending, Model: d.models.currentID(),
 		Budget: time.Duration(d.cfg.Timeout).String(), Workers: d.cfg.Workers, Jobs: jobs, Ranking: int(d.ranking.Load()),
-		Sets: sets, Errors: errs, LogFile: d.paths.Log(), Training: d.models.training.Load()}, nil
+		Sets: sets, Errors: errs, LogFile: d.paths.Log(), Training: d.models.training.Load(), DashboardURL: d.dashboardURL()}, nil
+}
+
+func (d *Daemon) dashboardURL() string {
+	if d.dash == nil {
+		return ""
+	}
+	return d.dash.URL()
 }
 
 var errStopping = errors.New("the daemon is stopping")

@@ -14,6 +14,7 @@ import (
 type hub struct {
 	mu      sync.Mutex
 	subs    map[*subscriber]struct{}
+	local   map[chan note]struct{} // in-process listeners (the dashboard's event streams)
 	logs    atomic.Int32 // subscribers that want logs
 	dropped atomic.Int64
 }
@@ -31,7 +32,22 @@ type note struct {
 	params any
 }
 
-func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
+func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}, local: map[chan note]struct{}{}} }
+
+// listen returns a queue of the progress notifications for an in-process
+// listener, and the function that ends it. Like a client's, the queue is
+// bounded: a listener that does not keep up loses notifications.
+func (h *hub) listen() (<-chan note, func()) {
+	ch := make(chan note, 256)
+	h.mu.Lock()
+	h.local[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.local, ch)
+		h.mu.Unlock()
+	}
+}
 
 // subscribe adds or updates conn's subscription.
 func (h *hub) subscribe(conn jsonrpc2.Conn, p SubscribeParams) {
@@ -99,6 +115,16 @@ func (h *hub) publish(method string, params any, isLog bool) {
 		}
 		select {
 		case s.queue <- note{method, params}:
+		default:
+			h.dropped.Add(1)
+		}
+	}
+	if isLog {
+		return
+	}
+	for ch := range h.local {
+		select {
+		case ch <- note{method, params}:
 		default:
 			h.dropped.Add(1)
 		}

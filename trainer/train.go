@@ -76,6 +76,7 @@ type Metric struct {
 	Loss    float64  `json:"loss"`
 	LR      float64  `json:"lr"`
 	ValPass *float64 `json:"val_pass_at_1,omitempty"`
+	ValLoss *float64 `json:"val_loss,omitempty"` // mean cross-entropy of P(pass) on validation
 	Elapsed float64  `json:"elapsed_s"`
 }
 
@@ -206,11 +207,11 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 		}
 		met := Metric{Step: st.Step, Loss: loss, LR: lr, Elapsed: base + time.Since(start).Seconds()}
 		if len(val) > 0 && (st.Step%opts.ValEvery == 0 || st.Step == opts.Steps) {
-			v, err := Validate(m, val)
+			v, vl, err := ValidateLoss(m, val)
 			if err != nil {
 				return nil, err
 			}
-			met.ValPass = &v
+			met.ValPass, met.ValLoss = &v, &vl
 			if v > st.BestVal || st.BestStep == 0 {
 				st.BestVal, st.BestStep, st.BadEvals = v, st.Step, 0
 				if err := m.Save(opts.ModelDir, false); err != nil {
@@ -321,15 +322,33 @@ func SampleGroup(rng *rand.Rand, p *Problem, size int) []int {
 
 // Validate is the mean ranked pass@1 of m over problems.
 func Validate(m *ranker.Model, probs []*Problem) (float64, error) {
+	pass1, _, err := ValidateLoss(m, probs)
+	return pass1, err
+}
+
+// ValidateLoss is Validate, and the validation loss: the mean binary
+// cross-entropy of the predicted P(pass) against the labels over every
+// candidate of probs (the loss the dashboard plots beside training's).
+func ValidateLoss(m *ranker.Model, probs []*Problem) (pass1, loss float64, err error) {
 	scores := map[*Problem][]ranker.Prediction{}
+	n := 0
 	for _, p := range probs {
 		preds, err := m.Predict(p.Group)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		scores[p] = preds
+		for i, r := range p.Rows {
+			q := math.Min(1-1e-7, math.Max(1e-7, preds[i].Score))
+			if r.Label.Passed {
+				loss -= math.Log(q)
+			} else {
+				loss -= math.Log(1 - q)
+			}
+			n++
+		}
 	}
-	return ValidateBy(probs, func(p *Problem, i int) float64 { return scores[p][i].Score }), nil
+	return ValidateBy(probs, func(p *Problem, i int) float64 { return scores[p][i].Score }), loss / float64(max(1, n)), nil
 }
 
 // ValidateBy is the mean ranked pass@1 over probs of ranking by score.

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
@@ -107,6 +109,39 @@ func (c *statusCmd) Run(ctx context.Context) error {
 		fmt.Println("\nrecent problems:")
 		for _, e := range st.Errors {
 			fmt.Println("  " + e)
+		}
+	}
+	return nil
+}
+
+type dashboardCmd struct {
+	NoOpen bool `name:"no-open" help:"Only print the address."`
+}
+
+func (c *dashboardCmd) Run(ctx context.Context) error {
+	cl, _, err := connect(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var st daemon.Status
+	if err := cl.Call(ctx, daemon.MethodStatus, nil, &st); err != nil {
+		return err
+	}
+	if st.DashboardURL == "" {
+		return errors.New("the dashboard is off: set [dashboard] enabled = true in config.toml and restart the daemon (toppass stop)")
+	}
+	fmt.Println(st.DashboardURL)
+	if c.NoOpen || os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return nil
+	}
+	if opener, err := exec.LookPath("xdg-open"); err == nil {
+		cmd := exec.Command(opener, st.DashboardURL)
+		cmd.Stdout, cmd.Stderr = nil, nil
+		if err := cmd.Start(); err != nil {
+			slog.Warn("cannot open a browser", "err", err)
+		} else {
+			go cmd.Wait()
 		}
 	}
 	return nil

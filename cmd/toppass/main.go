@@ -46,13 +46,14 @@ type cli struct {
 	Calibrate  calibrateCmd  `cmd:"" help:"Measure the sandbox's fuel against native CPython on reference programs: how much fuel one second of native CPython is worth (the constant behind --timeout)."`
 	Version    versionCmd    `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 
-	Daemon daemonCmd `cmd:"" help:"Run the toppass daemon in the foreground (for systemd or launchd; clients start it when needed). It watches problem folders, labels, ranks and fine-tunes."`
-	Status statusCmd `cmd:"" help:"Show the daemon's state: labels, pending candidates, model, jobs, watched folders. Exits non-zero when it is not running (never starts it)."`
-	Stop   stopCmd   `cmd:"" help:"Stop the daemon: running jobs commit or checkpoint what they did (never starts it)."`
-	Logs   logsCmd   `cmd:"" help:"Print the daemon's log (-f: follow it)."`
-	Watch  watchCmd  `cmd:"" help:"Watch a problem set folder: the daemon labels its candidates and keeps up with changes (starts the daemon)."`
-	Model  modelCmd  `cmd:"" help:"List the ranker models or switch to one (starts the daemon)."`
-	Export exportCmd `cmd:"" help:"Export what the daemon stored (starts the daemon)."`
+	Daemon    daemonCmd    `cmd:"" help:"Run the toppass daemon in the foreground (for systemd or launchd; clients start it when needed). It watches problem folders, labels, ranks and fine-tunes."`
+	Status    statusCmd    `cmd:"" help:"Show the daemon's state: labels, pending candidates, model, jobs, watched folders. Exits non-zero when it is not running (never starts it)."`
+	Stop      stopCmd      `cmd:"" help:"Stop the daemon: running jobs commit or checkpoint what they did (never starts it)."`
+	Logs      logsCmd      `cmd:"" help:"Print the daemon's log (-f: follow it)."`
+	Watch     watchCmd     `cmd:"" help:"Watch a problem set folder: the daemon labels its candidates and keeps up with changes (starts the daemon)."`
+	Model     modelCmd     `cmd:"" help:"List the ranker models or switch to one (starts the daemon)."`
+	Dashboard dashboardCmd `cmd:"" help:"Print the local dashboard's address (with its token) and open it in the browser when there is a display (starts the daemon)."`
+	Export    exportCmd    `cmd:"" help:"Export what the daemon stored (starts the daemon)."`
 
 	LSP lspCmd `cmd:"" name:"lsp" help:"Run the language server on stdio: code actions offer the top-ranked candidates for the function at the cursor (starts the daemon when needed). editors/ has setups for VS Code, Neovim, Emacs and Helix."`
 }
