@@ -10,13 +10,18 @@ import (
 )
 
 // runInProcess starts a daemon in this process with its files in dir.
-func runInProcess(tb testing.TB) (*Client, func()) {
+// seed, when given, prepares its store (and its folders) first.
+func runInProcess(tb testing.TB, seed ...func(Paths, Config)) (*Client, func()) {
 	tb.Helper()
 	dir := tb.TempDir()
 	paths := Paths{Config: filepath.Join(dir, "c"), Data: filepath.Join(dir, "d"), State: filepath.Join(dir, "s"),
 		Cache: filepath.Join(dir, "k"), Runtime: filepath.Join(dir, "r")}
 	cfg := DefaultConfig()
 	cfg.Workers, cfg.Finetune.Enabled = 2, false
+	cfg.Dashboard.Port = 0
+	for _, f := range seed {
+		f(paths, cfg)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, paths, cfg) }()

@@ -120,7 +120,7 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 	defer d.sb.Close(context.Background())
 	d.lb = &label.Labeler{SB: d.sb}
 	d.an = &static.Analyser{SB: d.sb, Workers: cfg.Workers}
-	d.env = store.Hash("env", sandbox.Version(), time.Duration(cfg.Timeout).String(), fmt.Sprint(cfg.Memory))[:24]
+	d.env = envKey(cfg)
 	d.cpu = newCPUBudget(cfg.Workers)
 	d.recent = newLRU(1024)
 	// Two more OS threads than the CPU budget: labelling holds at most
@@ -255,6 +255,12 @@ func (d *Daemon) statusWith(ctx context.Context, labels, pending int) (*Status, 
 		Store: d.st.Path(), Labels: labels, Pending: pending, Model: d.models.currentID(),
 		Budget: time.Duration(d.cfg.Timeout).String(), Workers: d.cfg.Workers, Jobs: jobs, Ranking: int(d.ranking.Load()),
 		Sets: sets, Errors: errs, LogFile: d.paths.Log(), Training: d.models.training.Load(), DashboardURL: d.dashboardURL()}, nil
+}
+
+// envKey is the sandbox environment labels are keyed by: the sandbox's
+// version and the limits.
+func envKey(cfg Config) string {
+	return store.Hash("env", sandbox.Version(), time.Duration(cfg.Timeout).String(), fmt.Sprint(cfg.Memory))[:24]
 }
 
 func (d *Daemon) dashboardURL() string {

@@ -37,8 +37,9 @@ import (
 //   - a request that changes anything is a POST that carries a CSRF field
 //     derived from the token, and its Origin, when the browser sends one,
 //     must be ours;
-//   - every response forbids framing and inline script (CSP), and sends no
-//     Referer, so the token in a first URL does not leak.
+//   - every response forbids framing and inline script (CSP) and sends a
+//     Referer only to itself; the token in a first URL is at once
+//     redirected away, so it never leaks to another site.
 // Every asset is embedded in the binary: the page works offline.
 
 //go:embed web
@@ -82,6 +83,7 @@ func (d *Daemon) startDashboard(ctx context.Context) (*dashboard, error) {
 		pages: pages, memo: newMemo(), rate: newRateMeter()}
 	db.srv = &http.Server{Handler: db.handler(), ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go db.rate.run(ctx, func() int64 { return d.labels.Load() })
+	go db.warm(ctx)
 	go func() {
 		if err := db.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.problem("dashboard: %v", err)
@@ -95,6 +97,27 @@ func (d *Daemon) startDashboard(ctx context.Context) (*dashboard, error) {
 	}()
 	d.log.Info("dashboard", "url", db.baseURL())
 	return db, nil
+}
+
+// warm makes the views that scan the store once at the start, so that no
+// page load waits for a scan.
+func (db *dashboard) warm(ctx context.Context) {
+	if _, _, err := db.counts(ctx); err != nil {
+		return
+	}
+	sums, err := db.setSummaries()
+	if err != nil {
+		return
+	}
+	model := db.d.models.currentID()
+	for _, s := range sums {
+		for _, m := range db.d.cfg.Dashboard.Methods {
+			if ctx.Err() != nil {
+				return
+			}
+			db.problemSummaries(s.Set.ID, model, m)
+		}
+	}
 }
 
 // listenLoopback listens on 127.0.0.1:port, or one of the next ten when
@@ -197,11 +220,12 @@ func (db *dashboard) guard(next http.Handler) http.Handler {
 		hosts[fmt.Sprintf("%s:%d", h, db.port)] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		if !hosts[strings.ToLower(r.Host)] {
 			db.refuse(w, http.StatusMisdirectedRequest, "This dashboard answers only at "+db.baseURL()+" (the Host header names another site).")
@@ -224,11 +248,14 @@ func (db *dashboard) guard(next http.Handler) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if o := r.Header.Get("Origin"); o != "" && !hosts[strings.TrimPrefix(strings.ToLower(o), "http://")] {
+			// An opaque origin ("null": a sandboxed frame, a data: page)
+			// passes only when the browser says the request is ours.
+			site := r.Header.Get("Sec-Fetch-Site")
+			if o := r.Header.Get("Origin"); o == "null" && site != "same-origin" || o != "" && o != "null" && !hosts[strings.TrimPrefix(strings.ToLower(o), "http://")] {
 				db.refuse(w, http.StatusForbidden, "Cross-site request refused.")
 				return
 			}
-			if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
+			if site != "" && site != "same-origin" && site != "none" {
 				db.refuse(w, http.StatusForbidden, "Cross-site request refused.")
 				return
 			}
@@ -237,9 +264,11 @@ func (db *dashboard) guard(next http.Handler) http.Handler {
 				return
 			}
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), startKey{}, start)))
 	})
 }
+
+type startKey struct{}
 
 func (db *dashboard) tokenOK(t string) bool {
 	return subtle.ConstantTimeCompare([]byte(t), []byte(db.token)) == 1

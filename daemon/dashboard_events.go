@@ -9,7 +9,7 @@ import (
 
 // serveEvents streams server-sent events to a dashboard page: "job" with
 // a job's progress as it is published (labelling publishes every 200 ms),
-// and "status" every second with the counts, the label rate and the
+// and "status" twice a second with the counts, the label rate and the
 // jobs. A client that falls behind loses job events, never the daemon's
 // time; the next status carries the jobs' state anyway.
 func (db *dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
@@ -48,7 +48,7 @@ func (db *dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if !status() {
 		return
 	}
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {

@@ -64,8 +64,13 @@ type pageData struct {
 	Data    any
 }
 
+// render executes a page's template; Server-Timing carries the time since
+// the request came in (reading the store and rendering).
 func (db *dashboard) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
-	start := time.Now()
+	start, ok := r.Context().Value(startKey{}).(time.Time)
+	if !ok {
+		start = time.Now()
+	}
 	var b strings.Builder
 	pd := pageData{Title: title, Nav: name, CSRF: db.csrf, Version: Version, Model: db.d.models.currentID(),
 		Error: r.URL.Query().Get("error"), Data: data}
@@ -192,7 +197,7 @@ func (db *dashboard) overview(ctx context.Context) (*overviewData, error) {
 		xs[i] = float64(i - len(hist) + 1)
 	}
 	chart := &svgplot.Chart{Title: "Labels per second, last five minutes", XLabel: "seconds ago", YLabel: "labels/s",
-		YMin: 0, YMax: math.Max(1, slices.Max(append(hist, 0))*1.1), Width: 520, Height: 200,
+		YMin: 0, YMax: math.Max(1, slices.Max(append(hist, 0))*1.1), Width: 520, Height: 230,
 		Series: []svgplot.Series{{Name: "labels/s", X: xs, Y: hist}}}
 	return &overviewData{St: st, Uptime: time.Since(db.d.started).Round(time.Second).String(),
 		LabelsPerS: db.rate.perSecond(), RateChart: chart.SVG(), Sets: sets}, nil
@@ -348,9 +353,30 @@ func (db *dashboard) serveSet(w http.ResponseWriter, r *http.Request) {
 type candRow struct {
 	V        *store.CandidateView
 	Code     []codeLine
-	Evidence *Ranked
+	Evidence string
 	Fault    string
 	Status   string
+}
+
+// evidence says in words what a ranking saw of a candidate.
+func evidence(r *Ranked) string {
+	var parts []string
+	if r.Examples > 0 {
+		parts = append(parts, fmt.Sprintf("examples %d/%d", r.ExamplesPassed, r.Examples))
+	}
+	if r.Tests > 0 {
+		parts = append(parts, fmt.Sprintf("tests %d/%d", r.TestsPassed, r.Tests))
+	}
+	if r.Agreement > 0 {
+		parts = append(parts, fmt.Sprintf("agreement %.2f (group %d)", r.Agreement, r.Cluster))
+	}
+	if r.SyntaxError {
+		parts = append(parts, "syntax error")
+	}
+	if r.Undefined > 0 {
+		parts = append(parts, fmt.Sprintf("%d undefined names", r.Undefined))
+	}
+	return strings.Join(parts, " · ")
 }
 
 type codeLine struct {
@@ -410,8 +436,10 @@ func (db *dashboard) serveProblem(w http.ResponseWriter, r *http.Request) {
 			row.Code = append(row.Code, codeLine{N: i + 1, Text: line, Fail: i+1 == failLine})
 		}
 		if v.Score != nil {
-			row.Evidence = new(Ranked)
-			json.Unmarshal(v.Score.Data, row.Evidence)
+			var ev Ranked
+			if json.Unmarshal(v.Score.Data, &ev) == nil {
+				row.Evidence = evidence(&ev)
+			}
 		}
 		data.Rows = append(data.Rows, row)
 	}
@@ -583,7 +611,7 @@ func reliabilityChart(title string, c *metrics.Calibration) template.HTML {
 		x, y, size = append(x, b.MeanP), append(y, b.Frac), append(size, float64(b.N)/float64(max(1, c.N)))
 	}
 	ch := &svgplot.Chart{Title: fmt.Sprintf("Reliability · %s · ECE %.3f", title, c.ECE), XLabel: "predicted P(pass)",
-		YLabel: "fraction passed", XMin: 0, XMax: 1, YMin: 0, YMax: 1, Diagonal: true, Width: 360, Height: 300,
+		YLabel: "fraction passed", XMin: 0, XMax: 1, YMin: 0, YMax: 1, Diagonal: true, Width: 360, Height: 340,
 		Series: []svgplot.Series{{Name: "bins", X: x, Y: y, Points: true, Sizes: size}}}
 	return ch.SVG()
 }

@@ -59,7 +59,7 @@ type Chart struct {
 var ids atomic.Int64
 
 const (
-	padL, padR, padT, padB = 56, 16, 30, 44
+	padL, padR, padT, padB = 56, 16, 30, 64
 )
 
 // SVG renders the chart. A chart with no points renders its frame and a
@@ -70,7 +70,7 @@ func (c *Chart) SVG() template.HTML {
 		w = 520
 	}
 	if h == 0 {
-		h = 300
+		h = 320
 	}
 	xmin, xmax, ymin, ymax := c.XMin, c.XMax, c.YMin, c.YMax
 	n := 0
@@ -129,7 +129,7 @@ func (c *Chart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%g" class="grid"/><text x="%.1f" y="%g" class="tick" text-anchor="middle">%s</text>`,
 			x, x, padT, padT+ph, x, padT+ph+16, num(t))
 	}
-	fmt.Fprintf(&b, `<text x="%g" y="%d" class="axis-label" text-anchor="middle">%s</text>`, padL+pw/2, h-8, esc(c.XLabel))
+	fmt.Fprintf(&b, `<text x="%g" y="%g" class="axis-label" text-anchor="middle">%s</text>`, padL+pw/2, padT+ph+32, esc(c.XLabel))
 	fmt.Fprintf(&b, `<text transform="translate(14 %g) rotate(-90)" class="axis-label" text-anchor="middle">%s</text>`, padT+ph/2, esc(c.YLabel))
 	if c.Diagonal {
 		lo, hi := math.Max(xmin, ymin), math.Min(xmax, ymax)
@@ -171,11 +171,12 @@ func (c *Chart) SVG() template.HTML {
 	if n == 0 {
 		fmt.Fprintf(&b, `<text x="%g" y="%g" class="no-data" text-anchor="middle">no data yet</text>`, padL+pw/2, padT+ph/2)
 	}
-	// Legend, top right, one row per series.
+	// Legend, under the x axis, in columns of equal width.
+	colW := pw / float64(max(1, len(c.Series)))
 	for si, s := range c.Series {
 		col, dash := Palette[si%len(Palette)], dashes[si%len(dashes)]
-		y := float64(padT + 12 + 16*si)
-		x := padL + pw - 150
+		y := float64(h) - 10
+		x := padL + colW*float64(si)
 		fmt.Fprintf(&b, `<g class="legend"><line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="2"`, x, x+22, y, y, col)
 		if dash != "" {
 			fmt.Fprintf(&b, ` stroke-dasharray="%s"`, dash)
