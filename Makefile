@@ -6,7 +6,7 @@ DATA    ?= ../shared/data
 HE      := $(DATA)/humaneval
 RUNS    ?= runs
 
-.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate
+.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate screenshots
 
 all: build
 
@@ -82,6 +82,13 @@ calibrate: build
 
 bench-go:
 	$(GO) test -run XXX -bench . -benchtime 20x ./sandbox
+	$(GO) test -run XXX -bench DashboardPages -benchtime 200x ./daemon
+
+# The dashboard's screenshots in docs/screenshots (headless Chromium:
+# apt-get install chromium), taken by its browser test on the example sets.
+screenshots:
+	mkdir -p docs/screenshots
+	TOPPASS_SCREENSHOTS=$(abspath docs/screenshots) $(GO) test -count=1 -run TestDashboardInBrowser -v ./daemon
 
 # Rebuild the CPython WASI artifact from Debian's sources (needs root, apt).
 wasm:

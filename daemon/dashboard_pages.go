@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -38,7 +39,31 @@ var funcs = template.FuncMap{
 		}
 		return time.UnixMilli(ms).Format("2006-01-02 15:04:05")
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":     func(a, b int) int { return a + b },
+	"metrics": metricsText,
+}
+
+// metricsText writes a model's recorded metrics (a JSON object) as short
+// "name value" items, in name order.
+func metricsText(raw json.RawMessage) string {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil || len(m) == 0 {
+		return ""
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		v := m[k]
+		if f, ok := v.(float64); ok {
+			if f == math.Trunc(f) {
+				v = int64(f)
+			} else {
+				v = fmt.Sprintf("%.2f", f)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s %v", strings.ReplaceAll(k, "_", " "), v))
+	}
+	return strings.Join(parts, " · ")
 }
 
 func parsePages() (map[string]*template.Template, error) {
