@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/toppass/toppass/daemon"
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/metrics"
 	"github.com/toppass/toppass/store"
 )
 
@@ -411,6 +413,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		return evalsDone(e, 2)
 	})
 	t.Logf("labelled and evaluated after %v", time.Since(began).Round(time.Millisecond))
+	checkEvals(t, e)
 	d := e.dashboard()
 	var sampleID int64
 	for _, s := range e.status().Sets {
@@ -563,6 +566,76 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(body, "needs its token") || strings.Contains(body, "Problem sets") {
 		t.Errorf("without the token the browser got: %q", body)
+	}
+}
+
+// checkEvals recomputes, from the exported labels, the random and oracle
+// pass@k of every stored evaluation, and checks that every labelled
+// problem and candidate was ranked once.
+func checkEvals(t *testing.T, e *env) {
+	t.Helper()
+	labels := e.labels()
+	type counts struct{ n, c int }
+	byTask := map[string]*counts{}
+	for key, l := range labels {
+		task := key[:strings.LastIndexByte(key, '#')]
+		if byTask[task] == nil {
+			byTask[task] = &counts{}
+		}
+		byTask[task].n++
+		if l.Passed {
+			byTask[task].c++
+		}
+	}
+	st, err := store.Open(context.Background(), e.paths.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.Evals(context.Background(), 0)
+	if err != nil || len(evs) != 6 {
+		t.Fatalf("%d evaluations (want 2 sets x 3 methods): %v", len(evs), err)
+	}
+	for _, ev := range evs {
+		var sum daemon.EvalSummary
+		if err := json.Unmarshal(ev.Data, &sum); err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := st.ProblemSummaries(context.Background(), ev.SetID, "", ev.Model, ev.Method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var random, oracle [3]float64
+		cands := 0
+		for _, p := range tasks {
+			c := byTask[p.TaskID]
+			if c == nil {
+				t.Fatalf("problem %s has no labels", p.TaskID)
+			}
+			cands += c.n
+			for k := 1; k <= 3; k++ {
+				random[k-1] += 100 * metrics.PassAtK(c.n, c.c, k) / float64(len(tasks))
+				if c.c > 0 {
+					oracle[k-1] += 100 / float64(len(tasks))
+				}
+			}
+		}
+		if sum.Problems != len(tasks) || sum.Candidates != cands {
+			t.Errorf("%s %s set %d: ranked %d problems, %d candidates; the set has %d, %d", ev.Model, ev.Method, ev.SetID, sum.Problems, sum.Candidates, len(tasks), cands)
+		}
+		for k := range 3 {
+			if math.Abs(sum.Random[k]-random[k]) > 1e-6 || math.Abs(sum.Oracle[k]-oracle[k]) > 1e-6 ||
+				sum.Ranked[k] < 0 || sum.Ranked[k] > sum.Oracle[k]+1e-6 {
+				t.Errorf("%s %s set %d pass@%d: ranked %.2f random %.2f (want %.2f) oracle %.2f (want %.2f)", ev.Model, ev.Method, ev.SetID,
+					k+1, sum.Ranked[k], sum.Random[k], random[k], sum.Oracle[k], oracle[k])
+			}
+		}
+		if (ev.Method == "lexical") != (sum.Calibration == nil) {
+			t.Errorf("%s: calibration %v", ev.Method, sum.Calibration)
+		}
+		if c := sum.Calibration; c != nil && (c.N != cands || c.ECE < 0 || c.ECE > 1) {
+			t.Errorf("%s: calibration over %d of %d candidates, ECE %v", ev.Method, c.N, cands, c.ECE)
+		}
 	}
 }
 

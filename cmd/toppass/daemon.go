@@ -83,6 +83,9 @@ func (c *statusCmd) Run(ctx context.Context) error {
 	fmt.Printf("toppass daemon, pid %d, up %v\n", st.PID, time.Since(time.UnixMilli(st.Started)).Round(time.Second))
 	fmt.Printf("labels %d stored, %d pending; model %s; budget %s per candidate; %d workers\n", st.Labels, st.Pending, st.Model, st.Budget, st.Workers)
 	fmt.Printf("store %s\nlog   %s\n", st.Store, st.LogFile)
+	if st.DashboardURL != "" {
+		fmt.Printf("dashboard %s\n", st.DashboardURL)
+	}
 	if len(st.Sets) > 0 {
 		fmt.Println("\nwatched:")
 		for _, s := range st.Sets {
