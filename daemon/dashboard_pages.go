@@ -305,17 +305,27 @@ func (db *dashboard) methodParam(r *http.Request) string {
 	return "neural"
 }
 
-func (db *dashboard) serveSet(w http.ResponseWriter, r *http.Request) {
+// setParam returns the watched set named by the path, or answers 404.
+func (db *dashboard) setParam(w http.ResponseWriter, r *http.Request) (*store.Set, bool) {
 	id, ok := intParam(r.PathValue("id"))
 	if !ok {
 		db.notFound(w, "no such set")
-		return
+		return nil, false
 	}
 	set, err := db.d.st.SetByID(r.Context(), id)
 	if err != nil {
 		db.notFound(w, err.Error())
+		return nil, false
+	}
+	return set, true
+}
+
+func (db *dashboard) serveSet(w http.ResponseWriter, r *http.Request) {
+	set, ok := db.setParam(w, r)
+	if !ok {
 		return
 	}
+	id := set.ID
 	q := r.URL.Query()
 	data := &setData{Set: set, Q: strings.TrimSpace(q.Get("q")), Show: q.Get("show"), Sort: q.Get("sort"),
 		Method: db.methodParam(r), Methods: db.d.cfg.Dashboard.Methods, Model: db.d.models.currentID()}
@@ -423,16 +433,11 @@ type problemData struct {
 }
 
 func (db *dashboard) serveProblem(w http.ResponseWriter, r *http.Request) {
-	id, ok := intParam(r.PathValue("id"))
+	set, ok := db.setParam(w, r)
 	if !ok {
-		db.notFound(w, "no such set")
 		return
 	}
-	set, err := db.d.st.SetByID(r.Context(), id)
-	if err != nil {
-		db.notFound(w, err.Error())
-		return
-	}
+	id := set.ID
 	q := r.URL.Query()
 	data := &problemData{Set: set, Method: db.methodParam(r), Methods: db.d.cfg.Dashboard.Methods,
 		Model: db.d.models.currentID(), Sort: q.Get("sort"), Show: q.Get("show")}

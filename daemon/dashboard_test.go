@@ -97,13 +97,19 @@ func (d *dash) csrfField() string {
 	return rest[:strings.IndexByte(rest, '"')]
 }
 
-func TestDashboardSecurity(t *testing.T) {
+// startDashboard starts a daemon with the dashboard on a free port.
+func startDashboard(t *testing.T) (*env, *dash) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: the dashboard tests run the daemon's binary")
 	}
 	e := newEnv(t, dashConfig)
 	e.start()
-	d := e.dashboard()
+	return e, e.dashboard()
+}
+
+func TestDashboardSecurity(t *testing.T) {
+	e, d := startDashboard(t)
 	if len(d.token) != 64 {
 		t.Fatalf("token %q", d.token)
 	}
@@ -267,12 +273,7 @@ func busySet(t *testing.T, dir string, n int) {
 // TestDashboardLiveProgress reads the event stream while a set is
 // labelled: the label job's progress arrives at least once a second.
 func TestDashboardLiveProgress(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the dashboard tests run the daemon's binary")
-	}
-	e := newEnv(t, dashConfig)
-	e.start()
-	d := e.dashboard()
+	e, d := startDashboard(t)
 	req, _ := http.NewRequest("GET", d.base+"/events", nil)
 	d.cookie(req)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -389,17 +390,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	began := time.Now()
 	e := newEnv(t, dashConfig)
 	e.start()
-	folders := filepath.Join(e.root, "folders")
-	copyDir(t, "../testdata/sets/folders", folders)
-	sample := filepath.Join(e.root, "sample")
-	os.MkdirAll(sample, 0o755)
-	copyFile(t, "../testdata/sample/problems.jsonl", filepath.Join(sample, "problems.jsonl"))
-	copyFile(t, "../testdata/sample/candidates.jsonl", filepath.Join(sample, "candidates.jsonl"))
-	for _, dir := range []string{folders, sample} {
-		if out, code := e.cli("watch", dir); code != 0 {
-			t.Fatalf("watch: %s", out)
-		}
-	}
+	_, sample := e.watchExamples()
 	// Labelled, then evaluated (neural, hybrid, lexical).
 	e.waitFor("labels and evaluations", 4*time.Minute, func(st daemon.Status) bool {
 		if !idle(st) || len(st.Sets) != 2 {

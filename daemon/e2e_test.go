@@ -165,6 +165,24 @@ func idle(st daemon.Status) bool {
 	return st.Pending == 0
 }
 
+// watchExamples copies the example sets (a folder per problem, and the
+// sample's JSONL pair) into the world and watches them.
+func (e *env) watchExamples() (folders, sample string) {
+	e.t.Helper()
+	folders = filepath.Join(e.root, "folders")
+	copyDir(e.t, "../testdata/sets/folders", folders)
+	sample = filepath.Join(e.root, "sample")
+	os.MkdirAll(sample, 0o755)
+	copyFile(e.t, "../testdata/sample/problems.jsonl", filepath.Join(sample, "problems.jsonl"))
+	copyFile(e.t, "../testdata/sample/candidates.jsonl", filepath.Join(sample, "candidates.jsonl"))
+	for _, dir := range []string{folders, sample} {
+		if out, code := e.cli("watch", dir); code != 0 {
+			e.t.Fatalf("watch: %s", out)
+		}
+	}
+	return folders, sample
+}
+
 func copyDir(t *testing.T, from, to string) {
 	t.Helper()
 	out, err := exec.Command("cp", "-r", from, to).CombinedOutput()
@@ -208,17 +226,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	}
 
 	// Watch a folder per problem and a JSONL set: labels appear.
-	folders := filepath.Join(e.root, "folders")
-	copyDir(t, "../testdata/sets/folders", folders)
-	jsonl := filepath.Join(e.root, "sample")
-	os.MkdirAll(jsonl, 0o755)
-	copyFile(t, "../testdata/sample/problems.jsonl", filepath.Join(jsonl, "problems.jsonl"))
-	copyFile(t, "../testdata/sample/candidates.jsonl", filepath.Join(jsonl, "candidates.jsonl"))
-	for _, dir := range []string{folders, jsonl} {
-		if out, code := e.cli("watch", dir); code != 0 {
-			t.Fatalf("watch: %s", out)
-		}
-	}
+	folders, jsonl := e.watchExamples()
 	st := e.waitFor("the sets to be labelled", 15*time.Minute, func(st daemon.Status) bool { return idle(st) && st.Labels >= 7+27 })
 	ls := e.labels()
 	for key, want := range map[string]string{"add_one#0": "pass", "add_one#1": "fail", "max_pair#0": "pass", "max_pair#1": "fail",

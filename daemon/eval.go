@@ -204,4 +204,3 @@ func (d *Daemon) runEval(ctx context.Context, j *store.Job) error {
 	}
 	return nil
 }
-

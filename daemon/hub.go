@@ -15,7 +15,7 @@ type hub struct {
 	mu      sync.Mutex
 	subs    map[*subscriber]struct{}
 	local   map[chan note]struct{} // in-process listeners (the dashboard's event streams)
-	logs    atomic.Int32 // subscribers that want logs
+	logs    atomic.Int32           // subscribers that want logs
 	dropped atomic.Int64
 }
 

@@ -65,14 +65,24 @@ type statusCmd struct {
 	JSON bool `name:"json" help:"Print the status as JSON."`
 }
 
-func (c *statusCmd) Run(ctx context.Context) error {
-	cl, _, err := connect(ctx, false)
+// daemonStatus asks the daemon for its status; start says whether to
+// start one.
+func daemonStatus(ctx context.Context, start bool) (*daemon.Status, error) {
+	cl, _, err := connect(ctx, start)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer cl.Close()
 	var st daemon.Status
 	if err := cl.Call(ctx, daemon.MethodStatus, nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func (c *statusCmd) Run(ctx context.Context) error {
+	st, err := daemonStatus(ctx, false)
+	if err != nil {
 		return err
 	}
 	if c.JSON {
@@ -122,13 +132,8 @@ type dashboardCmd struct {
 }
 
 func (c *dashboardCmd) Run(ctx context.Context) error {
-	cl, _, err := connect(ctx, true)
+	st, err := daemonStatus(ctx, true)
 	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	var st daemon.Status
-	if err := cl.Call(ctx, daemon.MethodStatus, nil, &st); err != nil {
 		return err
 	}
 	if st.DashboardURL == "" {
