@@ -165,6 +165,8 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 	if cfg.Dashboard.Enabled {
 		if d.dash, err = d.startDashboard(runCtx); err != nil {
 			d.problem("dashboard not started: %v", err)
+		} else {
+			defer d.dash.close() // before the store closes
 		}
 	}
 	ln, err := listen(paths.Socket())

@@ -61,8 +61,8 @@ type dashboard struct {
 	rate  *rateMeter
 }
 
-// startDashboard listens on 127.0.0.1 and serves the dashboard until ctx
-// ends.
+// startDashboard listens on 127.0.0.1 and serves the dashboard until
+// close; ctx is the requests' context (it ends the event streams).
 func (d *Daemon) startDashboard(ctx context.Context) (*dashboard, error) {
 	token, err := loadToken(filepath.Join(d.paths.State, tokenFile))
 	if err != nil {
@@ -89,14 +89,16 @@ func (d *Daemon) startDashboard(ctx context.Context) (*dashboard, error) {
 			d.problem("dashboard: %v", err)
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		db.srv.Shutdown(sctx)
-	}()
 	d.log.Info("dashboard", "url", db.baseURL())
 	return db, nil
+}
+
+// close stops the server: new connections are refused, requests in flight
+// (event streams end with the daemon's context) get two seconds.
+func (db *dashboard) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	db.srv.Shutdown(ctx)
 }
 
 // warm makes the views that scan the store once at the start, so that no
