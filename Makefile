@@ -6,7 +6,7 @@ DATA    ?= ../shared/data
 HE      := $(DATA)/humaneval
 RUNS    ?= runs
 
-.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate screenshots
+.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate screenshots generalization
 
 all: build
 
@@ -70,6 +70,28 @@ STEPS ?= 600
 # Problem-disjoint 5-fold cross-validation over HumanEval (docs/ranker.md).
 cv: labels
 	$(BIN) cv --dir $(RUNS)/cv-$(LOSS) --loss $(LOSS) --aux-weight 0 --steps $(STEPS) --val-frac 0.2 $(SETS) $(EXTRA)
+
+# Generalization (docs/benchmarks.md): every HumanEval set split by
+# generator, scored by a model that never saw a HumanEval problem nor these
+# generators (trained on LeetCode references and mutants only, its own
+# tokenizer included), beside random, oracle and the baselines that learn
+# nothing. The examples come from HumanEval's original prompts.
+GEN_SETS := --set codegen16b=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(RUNS)/codegen-labels.jsonl,$(HE)/humanevalplus.jsonl.gz \
+            --set davinci002=$(HE)/davinci002-problems.jsonl,$(HE)/davinci002-t0.8-n200.jsonl,$(RUNS)/davinci-labels.jsonl \
+            --set paircoder=$(HE)/problems.jsonl,$(HE)/paircoder-3models-n30.jsonl,$(RUNS)/paircoder-labels.jsonl,$(HE)/humanevalplus.jsonl.gz
+
+$(RUNS)/paircoder-labels.jsonl: | build
+	mkdir -p $(RUNS)
+	$(BIN) label --problems $(HE)/problems.jsonl --candidates $(HE)/paircoder-3models-n30.jsonl --out $@
+
+$(RUNS)/model-leetcode/weights.bin.zst: | labels
+	$(BIN) train --model-dir $(RUNS)/model-leetcode --steps $(STEPS) --aux-weight 0.2 \
+	  --set $(DATA)/leetcode/train.jsonl.gz,$(RUNS)/lc-mutants.jsonl,$(RUNS)/lc-mutants-labels.jsonl
+
+generalization: labels $(RUNS)/paircoder-labels.jsonl $(RUNS)/model-leetcode/weights.bin.zst
+	$(BIN) generalization $(GEN_SETS) --model-dir $(RUNS)/model-leetcode \
+	  --model-note "trained on LeetCode references and mutants only: no HumanEval problem, none of these generators" \
+	  --cache-dir $(RUNS)/generalization-cache --out $(RUNS)/generalization.md
 
 # The shipped model: everything above, no fold held out (docs/model-card.md).
 model: labels

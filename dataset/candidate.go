@@ -17,6 +17,8 @@ type Candidate struct {
 	Completion *string `json:"completion,omitempty"`
 	// Solution is a whole program, run without the prompt (APPS).
 	Solution *string `json:"solution,omitempty"`
+	// Model names the generator that wrote it (when the data says).
+	Model string `json:"model,omitempty"`
 	// ReferenceStatus is a verdict recorded elsewhere, kept for comparison.
 	ReferenceStatus string `json:"reference_status,omitempty"`
 

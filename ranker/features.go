@@ -260,3 +260,48 @@ func repeatedLines(c string) float64 {
 	}
 	return float64(rep) / float64(total)
 }
+
+// SimpleConsensusTokens is how many leading tokens SimpleConsensus reads.
+const SimpleConsensusTokens = 300
+
+// SimpleConsensus is the plain lexical-consensus baseline: each code's
+// mean Jaccard similarity of token-bigram sets to its siblings, over its
+// first 300 word, number and punctuation tokens (no tokenizer, no
+// training). Rankers are measured beside it: a learned method that ranks
+// below it has learnt nothing that generalizes.
+func SimpleConsensus(codes []string) []float64 {
+	sets := make([][]uint64, len(codes))
+	for i, c := range codes {
+		toks := plainTokens(c)
+		if len(toks) > SimpleConsensusTokens {
+			toks = toks[:SimpleConsensusTokens]
+		}
+		sets[i] = bigramSet(toks)
+	}
+	return consensus(sets)
+}
+
+// plainTokens splits code into words (letters, digits, _), and single
+// punctuation characters; white space separates and is dropped.
+func plainTokens(code string) []string {
+	var out []string
+	i := 0
+	for i < len(code) {
+		c := code[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			i++
+		case isWord(c):
+			j := i
+			for j < len(code) && isWord(code[j]) {
+				j++
+			}
+			out = append(out, code[i:j])
+			i = j
+		default:
+			out = append(out, code[i:i+1])
+			i++
+		}
+	}
+	return out
+}

@@ -88,3 +88,21 @@ func TestCandidateTokenLines(t *testing.T) {
 		t.Errorf("tokens on line 4 read %q, want %q", got, "c = 3")
 	}
 }
+
+func TestSimpleConsensus(t *testing.T) {
+	if got := plainTokens("def f(x):\n    return x+10  # ok"); strings.Join(got, " ") != "def f ( x ) : return x + 10 # ok" {
+		t.Fatalf("tokens %q", got)
+	}
+	codes := []string{"return a + b", "return a + b", "return a+b ", "while True: pass"}
+	c := SimpleConsensus(codes)
+	// The three that agree score the same, higher than the odd one.
+	if c[0] != c[1] || c[1] != c[2] || !(c[0] > c[3]) || c[3] != 0 {
+		t.Fatalf("consensus %v", c)
+	}
+	// Only the first 300 tokens count.
+	long := strings.Repeat("x ", 300)
+	c = SimpleConsensus([]string{long + "1 2 3", long + "4 5 6"})
+	if c[0] != 1 || c[1] != 1 {
+		t.Fatalf("past 300 tokens: %v", c)
+	}
+}

@@ -34,17 +34,18 @@ import (
 type cli struct {
 	Verbose bool `short:"v" help:"Log debug details."`
 
-	Label      labelCmd      `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
-	Rank       rankCmd       `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
-	Eval       evalCmd       `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
-	Train      trainCmd      `cmd:"" help:"Train the neural ranker (GoMLX) on labelled candidates; resumes an interrupted run."`
-	Mutate     mutateCmd     `cmd:"" help:"Write reference solutions and mutants of them (operator, boundary, off-by-one, condition, dropped statement) as candidates to label: training data with near-miss negatives."`
-	CV         cvCmd         `cmd:"" name:"cv" help:"Problem-disjoint k-fold cross-validation of the neural ranker: train on the other folds, score the held-out one."`
-	Fuse       fuseCmd       `cmd:"" help:"Fuse neural scores with execution evidence: estimate by problem-disjoint folds (--out) and/or fit the hybrid ranker's fusion (--save)."`
-	ExportRRTF exportRRTFCmd `cmd:"" name:"export-rrtf" help:"Write ranked-response preference data (prompt, responses ordered by label then score) for aligning a generator, as PanGu-Coder2's RRTF uses it."`
-	Bench      benchCmd      `cmd:"" help:"Measure toppass's components."`
-	Calibrate  calibrateCmd  `cmd:"" help:"Measure the sandbox's fuel against native CPython on reference programs: how much fuel one second of native CPython is worth (the constant behind --timeout)."`
-	Version    versionCmd    `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
+	Label          labelCmd          `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
+	Rank           rankCmd           `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
+	Eval           evalCmd           `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
+	Train          trainCmd          `cmd:"" help:"Train the neural ranker (GoMLX) on labelled candidates; resumes an interrupted run."`
+	Mutate         mutateCmd         `cmd:"" help:"Write reference solutions and mutants of them (operator, boundary, off-by-one, condition, dropped statement) as candidates to label: training data with near-miss negatives."`
+	CV             cvCmd             `cmd:"" name:"cv" help:"Problem-disjoint k-fold cross-validation of the neural ranker: train on the other folds, score the held-out one."`
+	Generalization generalizationCmd `cmd:"" help:"Measure ranking on problems and generators the ranker never saw: per set and generator, random, oracle, the baselines that learn nothing (lexical consensus; examples + consensus) and toppass's methods, as ranked pass@1 and gap closed."`
+	Fuse           fuseCmd           `cmd:"" help:"Fuse neural scores with execution evidence: estimate by problem-disjoint folds (--out) and/or fit the hybrid ranker's fusion (--save)."`
+	ExportRRTF     exportRRTFCmd     `cmd:"" name:"export-rrtf" help:"Write ranked-response preference data (prompt, responses ordered by label then score) for aligning a generator, as PanGu-Coder2's RRTF uses it."`
+	Bench          benchCmd          `cmd:"" help:"Measure toppass's components."`
+	Calibrate      calibrateCmd      `cmd:"" help:"Measure the sandbox's fuel against native CPython on reference programs: how much fuel one second of native CPython is worth (the constant behind --timeout)."`
+	Version        versionCmd        `cmd:"" help:"Print the version of the embedded CPython build (CPython, clang, wasi-libc)."`
 
 	Daemon    daemonCmd    `cmd:"" help:"Run the toppass daemon in the foreground (for systemd or launchd; clients start it when needed). It watches problem folders, labels, ranks and fine-tunes."`
 	Status    statusCmd    `cmd:"" help:"Show the daemon's state: labels, pending candidates, model, jobs, watched folders. Exits non-zero when it is not running (never starts it)."`

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/generalize"
+	"github.com/toppass/toppass/sandbox"
+	"github.com/toppass/toppass/static"
+)
+
+type generalizationCmd struct {
+	Set       []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
+	ModelDir  string   `help:"The neural model to measure (default: none, only the methods that learn nothing). It must not have trained on these problems or generators: say how it was trained with --model-note."`
+	ModelNote string   `help:"How the model was trained, printed above the tables."`
+	Backend   string   `default:"go" help:"GoMLX backend."`
+	MaxCands  int      `default:"0" help:"Keep the first N candidates per problem and generator (0: all)."`
+	CacheDir  string   `help:"Keep probe results and static findings here and reuse them."`
+	Out       string   `help:"Write the tables (Markdown) here too."`
+	Workers   int      `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	sandboxFlags
+}
+
+func (c *generalizationCmd) Run(ctx context.Context) error {
+	cfg := generalize.Config{Workers: c.Workers, Budget: c.Timeout, MaxCands: c.MaxCands, Progress: os.Stderr}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.NumCPU()
+	}
+	for _, s := range c.Set {
+		sp, err := generalize.ParseSpec(s)
+		if err != nil {
+			return err
+		}
+		cfg.Specs = append(cfg.Specs, sp)
+	}
+	var bad dataset.ErrorLog
+	cfg.OnError = bad.Add
+	sb, err := sandbox.New(ctx, c.config())
+	if err != nil {
+		return err
+	}
+	defer sb.Close(ctx)
+	cfg.SB = sb
+	if c.ModelDir != "" {
+		if cfg.Model, err = loadModel(c.Backend, c.ModelDir); err != nil {
+			return err
+		}
+		an, err := static.New(ctx, cfg.Workers)
+		if err != nil {
+			return err
+		}
+		defer an.Close(ctx)
+		if c.CacheDir != "" {
+			os.MkdirAll(c.CacheDir, 0o755)
+			if err := an.UseCache(filepath.Join(c.CacheDir, "static.jsonl")); err != nil {
+				return err
+			}
+		}
+		cfg.Analyse = an.All
+	}
+	if c.CacheDir != "" {
+		os.MkdirAll(c.CacheDir, 0o755)
+		pc, err := execrank.OpenProbeCache(filepath.Join(c.CacheDir, "probes.jsonl"))
+		if err != nil {
+			return err
+		}
+		defer pc.Close()
+		cfg.Cache = pc
+	}
+	groups, err := generalize.Load(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if bad.N > 0 {
+		slog.Warn("bad input lines skipped", "n", bad.N, "first", bad.First[0].Error())
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Generalization: ranked pass@1 and the share of the random-to-oracle gap closed, per set and generator.\n")
+	if cfg.Model != nil {
+		fmt.Fprintf(&b, "Neural model: %s (%s).\n", c.ModelDir, c.ModelNote)
+	}
+	for _, m := range generalize.Methods {
+		if m.NeedsModel && cfg.Model == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", m.Name, m.Note)
+	}
+	generalize.Markdown(&b, generalize.Evaluate(groups, cfg.Model != nil))
+	fmt.Print(b.String())
+	if c.Out != "" {
+		return os.WriteFile(c.Out, []byte(b.String()), 0o644)
+	}
+	return nil
+}

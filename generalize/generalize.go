@@ -1,0 +1,429 @@
+// Package generalize measures how rankers do on problems and generators
+// they never saw: the question a user's own problems and a current model's
+// candidates ask.
+//
+// Each labelled set is split by the generator that wrote its candidates
+// (the candidates' "model" field; a set without one is one generator),
+// and on every part it reports, as ranked pass@1 and as the share of the
+// gap between random and the oracle that it closes:
+//
+//   - random (the unbiased estimator) and the oracle;
+//   - two baselines that learn nothing: lexical consensus (mean bigram
+//     Jaccard to the siblings over word, number and punctuation tokens)
+//     and, with the prompt's examples, examples passed with ties broken by
+//     consensus;
+//   - toppass's methods: lexical, neural (a model that must not have
+//     trained on these problems or generators: the caller says how it was
+//     trained), and hybrid (neural + examples).
+//
+// Nothing here trains: the learned parts come in trained elsewhere, and
+// what this package chooses (the weight of the neural residual over
+// consensus) is chosen on the other generators' candidates of the other
+// half of the problems: problem- and generator-disjoint.
+package generalize
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/hybrid"
+	"github.com/toppass/toppass/internal/progress"
+	"github.com/toppass/toppass/metrics"
+	"github.com/toppass/toppass/ranker"
+	"github.com/toppass/toppass/sandbox"
+)
+
+// Spec names a labelled set.
+type Spec struct {
+	Name       string
+	Problems   string
+	Candidates string
+	Labels     string
+	// Examples, when set, is a problems file whose prompts state the
+	// examples (HumanEval's original prompts); else Problems'.
+	Examples string
+}
+
+// ParseSpec reads "name=problems,candidates,labels[,examples]".
+func ParseSpec(s string) (Spec, error) {
+	name, rest, ok := strings.Cut(s, "=")
+	parts := strings.Split(rest, ",")
+	if !ok || name == "" || len(parts) < 3 || len(parts) > 4 {
+		return Spec{}, fmt.Errorf("--set %q: want name=problems,candidates,labels[,examples-problems]", s)
+	}
+	sp := Spec{Name: name, Problems: parts[0], Candidates: parts[1], Labels: parts[2]}
+	if len(parts) == 4 {
+		sp.Examples = parts[3]
+	}
+	return sp, nil
+}
+
+// Config is one evaluation.
+type Config struct {
+	Specs   []Spec
+	Model   *ranker.Model // nil: the methods without a model only
+	SB      *sandbox.Sandbox
+	Analyse ranker.Analyse
+	Workers int
+	Budget  time.Duration
+	// MaxCands keeps the first n candidates of each problem (0: all).
+	MaxCands int
+	// Cache keeps probe results between runs (nil: none).
+	Cache    execrank.Cache
+	Progress io.Writer
+	OnError  func(*dataset.LineError) error
+}
+
+// Group is one problem's candidates from one generator, with everything
+// the methods need.
+type Group struct {
+	Set, Generator, TaskID string
+	Passed                 []bool
+	Consensus              []float64 // SimpleConsensus among the group
+	Examples, ExPassed     []int     // the prompt's examples, passed
+	Lexical                []float64 // toppass's lexical feature
+	Neural                 []float64 // P(pass); nil without a model
+	exec                   []execrank.ScoreLine
+	preds                  []ranker.Prediction
+}
+
+// Load reads the sets, splits them by generator and computes every
+// method's inputs (examples run in the sandbox; the neural model's
+// predictions).
+func Load(ctx context.Context, cfg Config) ([]*Group, error) {
+	var out []*Group
+	for _, sp := range cfg.Specs {
+		gs, err := loadSpec(ctx, cfg, sp)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sp.Name, err)
+		}
+		out = append(out, gs...)
+	}
+	return out, nil
+}
+
+func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
+	probs, _, err := dataset.ReadProblems(sp.Problems, cfg.OnError)
+	if err != nil {
+		return nil, err
+	}
+	exProbs := probs
+	if sp.Examples != "" {
+		if exProbs, _, err = dataset.ReadProblems(sp.Examples, cfg.OnError); err != nil {
+			return nil, err
+		}
+	}
+	var cands []*dataset.Candidate
+	if err := dataset.ReadCandidates(sp.Candidates, func(c *dataset.Candidate) error { cands = append(cands, c); return nil }, cfg.OnError); err != nil {
+		return nil, err
+	}
+	labels, _, err := dataset.ReadLabels(sp.Labels, cfg.OnError)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ task, gen string }
+	byKey := map[key][]*dataset.Candidate{}
+	var order []key
+	for _, c := range cands {
+		if labels[c.Key()] == nil || probs[c.TaskID] == nil {
+			continue
+		}
+		k := key{c.TaskID, c.Model}
+		if byKey[k] == nil {
+			order = append(order, k)
+		}
+		if cfg.MaxCands == 0 || len(byKey[k]) < cfg.MaxCands {
+			byKey[k] = append(byKey[k], c)
+		}
+	}
+	var bar *progress.Bar
+	if cfg.Progress != nil {
+		bar = progress.New(cfg.Progress, sp.Name, int64(len(order)), nil)
+		defer bar.Done()
+	}
+	var out []*Group
+	for _, k := range order {
+		cs := byKey[k]
+		p := probs[k.task]
+		g := &Group{Set: sp.Name, Generator: k.gen, TaskID: k.task, Consensus: ranker.SimpleConsensus(ranker.Codes(cs))}
+		if g.Generator == "" {
+			g.Generator = sp.Name
+		}
+		for _, c := range cs {
+			g.Passed = append(g.Passed, labels[c.Key()].Passed)
+		}
+		ex := exProbs[k.task]
+		if ex == nil {
+			ex = p
+		}
+		g.exec, err = execrank.Evidence(ctx, cfg.SB, p, cs, execrank.EvidenceConfig{Examples: true, ExamplesFrom: ex,
+			Workers: cfg.Workers, Budget: cfg.Budget, Cache: cfg.Cache})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range g.exec {
+			g.Examples, g.ExPassed = append(g.Examples, l.Examples), append(g.ExPassed, l.ExamplesPassed)
+		}
+		if cfg.Model != nil {
+			for _, pr := range ranker.Lexical(cfg.Model, p, cs) {
+				g.Lexical = append(g.Lexical, pr.Score)
+			}
+			if g.preds, err = ranker.Score(ctx, cfg.Model, cfg.Analyse, p, cs); err != nil {
+				return nil, err
+			}
+			for _, pr := range g.preds {
+				g.Neural = append(g.Neural, pr.Score)
+			}
+		}
+		out = append(out, g)
+		if bar != nil {
+			bar.Add(1)
+		}
+	}
+	return out, nil
+}
+
+// A Method scores a group's candidates (higher first). fit, when not nil,
+// chooses the method's parameter on validation groups first.
+type Method struct {
+	Name  string
+	Note  string
+	Score func(g *Group, param float64) []float64
+	// Params, when set, are the values fit chooses from on validation.
+	Params []float64
+	// NeedsModel and NeedsExamples say what the method reads.
+	NeedsModel, NeedsExamples bool
+}
+
+// Methods are the rows of the report, in order.
+var Methods = []Method{
+	{Name: "lexical consensus", Note: "baseline: mean bigram Jaccard to the siblings, first 300 word/number/punctuation tokens",
+		Score: func(g *Group, _ float64) []float64 { return g.Consensus }},
+	{Name: "examples + consensus", Note: "baseline: the prompt's examples passed, ties broken by lexical consensus", NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, g.Consensus) }},
+	{Name: "toppass lexical", Note: "`rank --method lexical`", NeedsModel: true,
+		Score: func(g *Group, _ float64) []float64 { return g.Lexical }},
+	{Name: "neural", Note: "`rank --method neural`", NeedsModel: true,
+		Score: func(g *Group, _ float64) []float64 { return g.Neural }},
+	{Name: "neural over consensus", Note: "consensus + β · the neural logit, z-scored in the group; β fit problem- and generator-disjoint", NeedsModel: true,
+		Params: Betas, Score: anchored},
+	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then the neural rank", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g) }},
+	{Name: "hybrid over consensus", Note: "examples, then neural over consensus", NeedsModel: true, NeedsExamples: true,
+		Params: Betas, Score: func(g *Group, beta float64) []float64 { return examplesThen(g, anchored(g, beta)) }},
+}
+
+// Betas are the residual weights fit chooses from.
+var Betas = []float64{0, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3}
+
+// anchored is the neural score as a residual over consensus: both
+// z-scored within the group, consensus + beta · logit.
+func anchored(g *Group, beta float64) []float64 {
+	logit := make([]float64, len(g.Neural))
+	for i, p := range g.Neural {
+		p = math.Min(1-1e-6, math.Max(1e-6, p))
+		logit[i] = math.Log(p / (1 - p))
+	}
+	c, l := zscore(g.Consensus), zscore(logit)
+	out := make([]float64, len(c))
+	for i := range c {
+		out[i] = c[i] + beta*l[i]
+	}
+	return out
+}
+
+// examplesThen ranks by the share of the prompt's examples passed, ties
+// broken by score (a group without examples: by score alone).
+func examplesThen(g *Group, score []float64) []float64 {
+	out := make([]float64, len(score))
+	z := zscore(score)
+	for i := range out {
+		out[i] = z[i] / 1e3
+		if g.Examples[i] > 0 {
+			out[i] += float64(g.ExPassed[i]) / float64(g.Examples[i])
+		}
+	}
+	return out
+}
+
+func hybridRule(g *Group) []float64 {
+	feats := hybrid.Features(g.preds, g.exec)
+	out := make([]float64, len(feats))
+	for i, f := range feats {
+		out[i] = hybrid.Rule(f)
+	}
+	return out
+}
+
+func zscore(x []float64) []float64 {
+	n := float64(len(x))
+	var mean, sq float64
+	for _, v := range x {
+		mean += v
+	}
+	mean /= math.Max(1, n)
+	for _, v := range x {
+		sq += (v - mean) * (v - mean)
+	}
+	sd := math.Sqrt(sq / math.Max(1, n))
+	out := make([]float64, len(x))
+	for i, v := range x {
+		if sd > 1e-12 {
+			out[i] = (v - mean) / sd
+		}
+	}
+	return out
+}
+
+// pass1 is the mean ranked pass@1 of scores over groups.
+func pass1(gs []*Group, score func(*Group) []float64) float64 {
+	var sum float64
+	for _, g := range gs {
+		s := score(g)
+		sc := make([]metrics.Scored, len(s))
+		for i := range s {
+			sc[i] = metrics.Scored{Score: s[i], Passed: g.Passed[i]}
+		}
+		sum += metrics.RankedPassAtK(sc, 1)
+	}
+	return 100 * sum / math.Max(1, float64(len(gs)))
+}
+
+// Half splits problems in two by a hash of the task id: the halves that
+// parameter fitting uses (fit on one, report on the other).
+func Half(taskID string) int {
+	var h uint32 = 2166136261
+	for i := 0; i < len(taskID); i++ {
+		h ^= uint32(taskID[i])
+		h *= 16777619
+	}
+	return int(h % 2)
+}
+
+// Row is one method's result on one part.
+type Row struct {
+	Method string
+	Pass1  float64
+	Gap    float64 // share of the random-to-oracle gap closed, percent
+	Params string  // the parameters chosen on validation, per half
+}
+
+// Table is one part of a set: one generator's candidates.
+type Table struct {
+	Set, Generator     string
+	Problems, Cands    int
+	Random, Oracle     float64
+	Rows               []Row
+	ExamplesProblems   int // problems whose prompt states examples
+	MeanCandsPerProblm float64
+}
+
+// Evaluate computes the tables: per set and generator, every method that
+// has its inputs. A method with Params has its parameter chosen, for each
+// half of the problems, on the other half's groups from the other
+// generators (of every set), by ranked pass@1.
+func Evaluate(gs []*Group, hasModel bool) []*Table {
+	type part struct{ set, gen string }
+	parts := map[part][]*Group{}
+	var order []part
+	for _, g := range gs {
+		k := part{g.Set, g.Generator}
+		if parts[k] == nil {
+			order = append(order, k)
+		}
+		parts[k] = append(parts[k], g)
+	}
+	var out []*Table
+	for _, k := range order {
+		pg := parts[k]
+		t := &Table{Set: k.set, Generator: k.gen, Problems: len(pg)}
+		for _, g := range pg {
+			n, c := len(g.Passed), 0
+			for _, p := range g.Passed {
+				if p {
+					c++
+				}
+			}
+			t.Cands += n
+			t.Random += metrics.PassAtK(n, c, 1)
+			if c > 0 {
+				t.Oracle++
+			}
+			for _, e := range g.Examples {
+				if e > 0 {
+					t.ExamplesProblems++
+					break
+				}
+			}
+		}
+		t.Random *= 100 / float64(len(pg))
+		t.Oracle *= 100 / float64(len(pg))
+		t.MeanCandsPerProblm = float64(t.Cands) / float64(len(pg))
+		for _, m := range Methods {
+			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 {
+				continue
+			}
+			row := Row{Method: m.Name}
+			if m.Params == nil {
+				row.Pass1 = pass1(pg, func(g *Group) []float64 { return m.Score(g, 0) })
+			} else {
+				var chosen []string
+				var sum float64
+				for half := range 2 {
+					var val, test []*Group
+					for _, g := range gs {
+						if g.Generator != k.gen && Half(g.TaskID) != half {
+							val = append(val, g)
+						}
+					}
+					for _, g := range pg {
+						if Half(g.TaskID) == half {
+							test = append(test, g)
+						}
+					}
+					best, bestV := m.Params[0], -1.0
+					for _, p := range m.Params {
+						if v := pass1(val, func(g *Group) []float64 { return m.Score(g, p) }); v > bestV+1e-9 {
+							best, bestV = p, v
+						}
+					}
+					chosen = append(chosen, fmt.Sprint(best))
+					sum += pass1(test, func(g *Group) []float64 { return m.Score(g, best) }) * float64(len(test))
+				}
+				row.Pass1 = sum / float64(len(pg))
+				row.Params = "β " + strings.Join(chosen, ", ")
+			}
+			if t.Oracle-t.Random > 1e-9 {
+				row.Gap = 100 * (row.Pass1 - t.Random) / (t.Oracle - t.Random)
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		out = append(out, t)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Set < out[j].Set })
+	return out
+}
+
+// Markdown writes the tables.
+func Markdown(w io.Writer, ts []*Table) {
+	for _, t := range ts {
+		name := t.Set
+		if t.Generator != t.Set {
+			name += " / " + t.Generator
+		}
+		fmt.Fprintf(w, "\n**%s**: %d problems, %.0f candidates each (%d with examples in the prompt); random %.2f, oracle %.2f\n\n",
+			name, t.Problems, t.MeanCandsPerProblm, t.ExamplesProblems, t.Random, t.Oracle)
+		fmt.Fprintln(w, "| method | ranked pass@1 | gap closed | chosen on validation |")
+		fmt.Fprintln(w, "|---|---|---|---|")
+		for _, r := range t.Rows {
+			fmt.Fprintf(w, "| %s | %.2f | %.0f %% | %s |\n", r.Method, r.Pass1, r.Gap, r.Params)
+		}
+	}
+}

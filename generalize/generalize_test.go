@@ -1,0 +1,93 @@
+package generalize
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+)
+
+// group builds a group of candidates with the given labels, consensus and
+// neural P(pass); every candidate has one example, passed when ex[i].
+func group(set, gen, task string, passed []bool, cons, neural []float64, ex []bool) *Group {
+	g := &Group{Set: set, Generator: gen, TaskID: task, Passed: passed, Consensus: cons, Neural: neural}
+	for i := range passed {
+		g.Examples = append(g.Examples, 1)
+		p := 0
+		if ex[i] {
+			p = 1
+		}
+		g.ExPassed = append(g.ExPassed, p)
+		g.Lexical = append(g.Lexical, cons[i])
+	}
+	return g
+}
+
+func TestAnchoredAndExamples(t *testing.T) {
+	g := group("s", "a", "t/1", []bool{false, true, false}, []float64{0.9, 0.5, 0.1}, []float64{0.1, 0.9, 0.5}, []bool{false, true, true})
+	// β = 0 is consensus's order.
+	if s := anchored(g, 0); !(s[0] > s[1] && s[1] > s[2]) {
+		t.Fatalf("β 0: %v", s)
+	}
+	// A large β is the neural order.
+	if s := anchored(g, 100); !(s[1] > s[2] && s[2] > s[0]) {
+		t.Fatalf("β 100: %v", s)
+	}
+	// Examples first: 1 and 2 pass theirs; consensus breaks the tie.
+	if s := examplesThen(g, g.Consensus); !(s[1] > s[2] && s[2] > s[0]) {
+		t.Fatalf("examples then consensus: %v", s)
+	}
+}
+
+// TestEvaluateChoosesOnOtherGeneratorsAndProblems builds two generators
+// where the neural score is right and consensus wrong: β is chosen large,
+// on the other generator's other half, and the report is exact.
+func TestEvaluateChoosesOnOtherGeneratorsAndProblems(t *testing.T) {
+	var gs []*Group
+	for _, gen := range []string{"a", "b"} {
+		for i := range 40 {
+			// Candidate 0 is typical but wrong; 1 is right, and the
+			// model knows it.
+			gs = append(gs, group("s", gen, fmt.Sprintf("t/%d", i), []bool{false, true, false},
+				[]float64{0.9, 0.5, 0.4}, []float64{0.2, 0.8, 0.3}, []bool{true, true, false}))
+		}
+	}
+	ts := Evaluate(gs, true)
+	if len(ts) != 2 || ts[0].Generator != "a" || ts[0].Problems != 40 {
+		t.Fatalf("tables %+v", ts)
+	}
+	rows := map[string]Row{}
+	for _, r := range ts[0].Rows {
+		rows[r.Method] = r
+	}
+	if math.Abs(ts[0].Random-100.0/3) > 1e-9 || ts[0].Oracle != 100 {
+		t.Fatalf("random %v oracle %v", ts[0].Random, ts[0].Oracle)
+	}
+	if rows["lexical consensus"].Pass1 != 0 || rows["neural"].Pass1 != 100 || rows["examples + consensus"].Pass1 != 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	if r := rows["neural over consensus"]; r.Pass1 != 100 || strings.Contains(r.Params, "β 0,") || r.Gap != 100 {
+		t.Fatalf("neural over consensus %+v", r)
+	}
+	if r := rows["hybrid over consensus"]; r.Pass1 != 100 {
+		t.Fatalf("hybrid over consensus %+v", r)
+	}
+	// Without a model, the model's rows are absent.
+	for _, r := range Evaluate(gs, false)[0].Rows {
+		if r.Method == "neural" || r.Method == "toppass lexical" {
+			t.Fatalf("a model's row without a model: %v", r)
+		}
+	}
+}
+
+func TestParseSpec(t *testing.T) {
+	sp, err := ParseSpec("he=p.jsonl,c.jsonl,l.jsonl,ex.jsonl")
+	if err != nil || sp.Name != "he" || sp.Examples != "ex.jsonl" || sp.Labels != "l.jsonl" {
+		t.Fatal(sp, err)
+	}
+	for _, bad := range []string{"p,c,l", "=p,c,l", "x=p,c", "x=p,c,l,e,f"} {
+		if _, err := ParseSpec(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
