@@ -173,7 +173,7 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 			return nil, err
 		}
 		for i, pr := range preds {
-			out[i].Score, out[i].PPass, out[i].Fault, out[i].ErrorLine = pr.Score, pr.Score, pr.Fault, pr.ErrorLine
+			out[i].Score, out[i].PPass, out[i].Fault, out[i].ErrorLine = pr.Score, pr.PPass, pr.Fault, pr.ErrorLine
 		}
 		return out, nil
 	}

@@ -179,7 +179,7 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 				return nil, err
 			}
 			for _, pr := range g.preds {
-				g.Neural = append(g.Neural, pr.Score)
+				g.Neural = append(g.Neural, pr.PPass)
 			}
 		}
 		out = append(out, g)
@@ -226,12 +226,11 @@ var Betas = []float64{0, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3}
 // anchored is the neural score as a residual over consensus: both
 // z-scored within the group, consensus + beta · logit.
 func anchored(g *Group, beta float64) []float64 {
-	logit := make([]float64, len(g.Neural))
+	lg := make([]float64, len(g.Neural))
 	for i, p := range g.Neural {
-		p = math.Min(1-1e-6, math.Max(1e-6, p))
-		logit[i] = math.Log(p / (1 - p))
+		lg[i] = logit(p)
 	}
-	c, l := zscore(g.Consensus), zscore(logit)
+	c, l := zscore(g.Consensus), zscore(lg)
 	out := make([]float64, len(c))
 	for i := range c {
 		out[i] = c[i] + beta*l[i]
@@ -323,6 +322,9 @@ type Table struct {
 	Rows               []Row
 	ExamplesProblems   int // problems whose prompt states examples
 	MeanCandsPerProblm float64
+	// ECE of the neural P(pass) as the model gives it, and after Platt
+	// scaling fit (per half) on the validation groups; -1 without a model.
+	ECE, ECECalibrated float64
 }
 
 // Evaluate computes the tables: per set and generator, every method that
@@ -366,6 +368,10 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 		t.Random *= 100 / float64(len(pg))
 		t.Oracle *= 100 / float64(len(pg))
 		t.MeanCandsPerProblm = float64(t.Cands) / float64(len(pg))
+		t.ECE, t.ECECalibrated = -1, -1
+		if hasModel {
+			t.ECE, t.ECECalibrated = calibration(gs, pg, k.gen)
+		}
 		for _, m := range Methods {
 			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 {
 				continue
@@ -411,6 +417,78 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 	return out
 }
 
+// calibration returns the ECE of the part's neural P(pass), and the ECE
+// after Platt scaling fit, for each half of the problems, on the other
+// half's groups from the other generators.
+func calibration(all, part []*Group, gen string) (raw, cal float64) {
+	var p, q []float64
+	var y []bool
+	for half := range 2 {
+		var vx []float64
+		var vy []bool
+		for _, g := range all {
+			if g.Generator != gen && Half(g.TaskID) != half {
+				for i, v := range g.Neural {
+					vx, vy = append(vx, logit(v)), append(vy, g.Passed[i])
+				}
+			}
+		}
+		a, b := FitPlatt(vx, vy)
+		for _, g := range part {
+			if Half(g.TaskID) != half {
+				continue
+			}
+			for i, v := range g.Neural {
+				p, q, y = append(p, v), append(q, sigmoid(a*logit(v)+b)), append(y, g.Passed[i])
+			}
+		}
+	}
+	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE
+}
+
+// FitPlatt fits P(pass) = sigmoid(a·x + b) to outcomes by maximum
+// likelihood (Newton's method on the two parameters, a little ridge).
+func FitPlatt(x []float64, y []bool) (a, b float64) {
+	a, b = 1, 0
+	if len(x) == 0 {
+		return a, b
+	}
+	for range 50 {
+		var ga, gb, haa, hab, hbb float64
+		for i, v := range x {
+			p := sigmoid(a*v + b)
+			t := 0.0
+			if y[i] {
+				t = 1
+			}
+			ga += (p - t) * v
+			gb += p - t
+			w := p * (1 - p)
+			haa += w * v * v
+			hab += w * v
+			hbb += w
+		}
+		ga, haa, hbb = ga+1e-3*(a-1), haa+1e-3, hbb+1e-3
+		det := haa*hbb - hab*hab
+		if math.Abs(det) < 1e-12 {
+			break
+		}
+		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
+		a, b = a-da, b-db
+		if math.Abs(da)+math.Abs(db) < 1e-9 {
+			break
+		}
+	}
+	return a, b
+}
+
+func logit(p float64) float64 {
+	p = math.Min(1-1e-6, math.Max(1e-6, p))
+	return math.Log(p / (1 - p))
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
 // Markdown writes the tables.
 func Markdown(w io.Writer, ts []*Table) {
 	for _, t := range ts {
@@ -424,6 +502,9 @@ func Markdown(w io.Writer, ts []*Table) {
 		fmt.Fprintln(w, "|---|---|---|---|")
 		for _, r := range t.Rows {
 			fmt.Fprintf(w, "| %s | %.2f | %.0f %% | %s |\n", r.Method, r.Pass1, r.Gap, r.Params)
+		}
+		if t.ECE >= 0 {
+			fmt.Fprintf(w, "\nP(pass): ECE %.3f as the model gives it, %.3f after Platt scaling fit on validation.\n", t.ECE, t.ECECalibrated)
 		}
 	}
 }

@@ -36,6 +36,9 @@ func ReadGroups(labelsPath, neuralPath string, execPaths []string, errs *dataset
 		if err := json.Unmarshal(raw, &l); err != nil {
 			return fmt.Errorf("invalid JSON: %w", err)
 		}
+		if l.Prediction.PPass == 0 && l.Prediction.Score > 0 && l.Prediction.Score <= 1 {
+			l.Prediction.PPass = l.Prediction.Score // written before p_pass was
+		}
 		neural[dataset.Key{TaskID: l.TaskID, Index: l.Index}] = l.Prediction
 		return nil
 	}, errs.Add)

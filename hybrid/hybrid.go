@@ -40,7 +40,7 @@ func Features(preds []ranker.Prediction, exec []execrank.ScoreLine) [][]float64 
 	aRank := rankPct(agree)
 	out := make([][]float64, n)
 	for i, p := range preds {
-		logit := math.Log(math.Max(p.Score, 1e-6) / math.Max(1-p.Score, 1e-6))
+		logit := math.Log(math.Max(p.PPass, 1e-6) / math.Max(1-p.PPass, 1e-6))
 		f := []float64{logit / 5, nRank[i], 0, 0, 0, 0, aRank[i], 0, 0}
 		if exec != nil {
 			e := exec[i]

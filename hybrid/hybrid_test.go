@@ -22,7 +22,7 @@ func TestRankPctTies(t *testing.T) {
 }
 
 func TestFeaturesAndRule(t *testing.T) {
-	preds := []ranker.Prediction{{Score: 0.9}, {Score: 0.2}, {Score: 0.5}}
+	preds := []ranker.Prediction{{Score: 0.9, PPass: 0.9}, {Score: 0.2, PPass: 0.2}, {Score: 0.5, PPass: 0.5}}
 	exec := []execrank.ScoreLine{
 		{Examples: 2, ExamplesPassed: 1, Tests: 4, Passed: 4, Agreement: 8, Cluster: 1},
 		{Examples: 2, ExamplesPassed: 2, Tests: 4, Passed: 1, Agreement: 1, Cluster: 2},

@@ -112,7 +112,7 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 			s = fusion.Score(x)
 		}
 		e := lines[i]
-		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].Score, Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
+		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].PPass, Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
 			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster}
 	}
 	return out, nil

@@ -1,6 +1,9 @@
 package ranker
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Config sizes the model. It is saved with the model (config.json) so a
 // checkpoint always comes back with the shape it was trained with.
@@ -13,6 +16,11 @@ type Config struct {
 	CandLen int `json:"cand_len"` // candidate tokens kept (its head)
 	ProbLen int `json:"prob_len"` // problem tokens kept (signature, docstring, examples)
 	HeadDim int `json:"head_dim"` // hidden width of the set-aware head
+	// ConsensusBeta, when set, makes the ranking score the plain lexical
+	// consensus plus this weight times the neural logit, both z-scored
+	// among the problem's candidates (Anchor): a ranker that cannot fall
+	// far below the consensus it is given. Chosen on validation data.
+	ConsensusBeta *float64 `json:"consensus_beta,omitempty"`
 }
 
 // MaxLen is the longest sequence the position table covers.
@@ -23,6 +31,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Vocab < 260 || c.Dim <= 0 || c.Layers <= 0 || c.Heads <= 0 || c.FFN <= 0 || c.CandLen < 8 || c.ProbLen < 8 || c.HeadDim <= 0:
 		return fmt.Errorf("ranker: config has a size out of range: %+v", c)
+	case c.ConsensusBeta != nil && (*c.ConsensusBeta < 0 || math.IsNaN(*c.ConsensusBeta)):
+		return fmt.Errorf("ranker: consensus_beta %v is negative", *c.ConsensusBeta)
 	case c.Dim%c.Heads != 0:
 		return fmt.Errorf("ranker: dim %d is not a multiple of heads %d", c.Dim, c.Heads)
 	}

@@ -191,7 +191,11 @@ func BucketSize(n int) int { return max(16, (n+15)/16*16) }
 
 // Prediction is the model's verdict on one candidate.
 type Prediction struct {
-	Score      float64 `json:"score"` // P(pass), the ranking score
+	// Score is the ranking score: P(pass), or, when the model's config
+	// sets consensus_beta, the neural logit as a residual over the plain
+	// lexical consensus (see Anchor).
+	Score      float64 `json:"score"`
+	PPass      float64 `json:"p_pass"` // the model's P(pass)
 	PIntent    float64 `json:"p_intent_error"`
 	PExec      float64 `json:"p_execution_error"`
 	Fault      string  `json:"fault"`      // most likely fault class if it fails
@@ -255,6 +259,7 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 	for i := range preds {
 		p := &preds[i]
 		p.Score = sigmoid(float64(pass[i]))
+		p.PPass = p.Score
 		t := softmax(tern[i*3 : i*3+3])
 		p.PIntent, p.PExec = t[1], t[2]
 		var classes []string

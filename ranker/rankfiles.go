@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"time"
 
@@ -123,7 +124,28 @@ func Score(ctx context.Context, m *Model, analyse Analyse, p *dataset.Problem, c
 			return nil, err
 		}
 	}
-	return m.Predict(m.Encode(ProblemText(p), Codes(cands), statics))
+	codes := Codes(cands)
+	preds, err := m.Predict(m.Encode(ProblemText(p), codes, statics))
+	if err == nil && m.Config.ConsensusBeta != nil {
+		Anchor(preds, codes, *m.Config.ConsensusBeta)
+	}
+	return preds, err
+}
+
+// Anchor makes each prediction's Score the plain lexical consensus of its
+// code among the others (SimpleConsensus) plus beta times its neural
+// logit, both z-scored among the candidates. P(pass) stays in PPass.
+func Anchor(preds []Prediction, codes []string, beta float64) {
+	cons := zscores(SimpleConsensus(codes))
+	lg := make([]float64, len(preds))
+	for i, p := range preds {
+		q := math.Min(1-1e-6, math.Max(1e-6, p.PPass))
+		lg[i] = math.Log(q / (1 - q))
+	}
+	lg = zscores(lg)
+	for i := range preds {
+		preds[i].Score = cons[i] + beta*lg[i]
+	}
 }
 
 // Lexical scores candidates by the unsupervised lexical consensus alone
