@@ -75,7 +75,9 @@ cv: labels
 # generator, scored by a model that never saw a HumanEval problem nor these
 # generators (trained on LeetCode references and mutants only, its own
 # tokenizer included), beside random, oracle and the baselines that learn
-# nothing. The examples come from HumanEval's original prompts.
+# nothing. The examples come from HumanEval's original prompts; they run
+# with a 0.5 s budget (an example is a small input: a candidate that needs
+# more loops).
 GEN_SETS := --set codegen16b=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(RUNS)/codegen-labels.jsonl,$(HE)/humanevalplus.jsonl.gz \
             --set davinci002=$(HE)/davinci002-problems.jsonl,$(HE)/davinci002-t0.8-n200.jsonl,$(RUNS)/davinci-labels.jsonl \
             --set paircoder=$(HE)/problems.jsonl,$(HE)/paircoder-3models-n30.jsonl,$(RUNS)/paircoder-labels.jsonl,$(HE)/humanevalplus.jsonl.gz
@@ -91,7 +93,7 @@ $(RUNS)/model-leetcode/weights.bin.zst: | labels
 generalization: labels $(RUNS)/paircoder-labels.jsonl $(RUNS)/model-leetcode/weights.bin.zst
 	$(BIN) generalization $(GEN_SETS) --model-dir $(RUNS)/model-leetcode \
 	  --model-note "trained on LeetCode references and mutants only: no HumanEval problem, none of these generators" \
-	  --cache-dir $(RUNS)/generalization-cache --out $(RUNS)/generalization.md
+	  --cache-dir $(RUNS)/generalization-cache --timeout 0.5s --out $(RUNS)/generalization.md
 
 # The shipped model: everything above, no fold held out (docs/model-card.md).
 model: labels

@@ -223,17 +223,17 @@ var Methods = []Method{
 // Betas are the residual weights fit chooses from.
 var Betas = []float64{0, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2, 3}
 
-// anchored is the neural score as a residual over consensus: both
-// z-scored within the group, consensus + beta · logit.
+// anchored is the neural score as a residual over consensus
+// (ranker.Anchor, as a model with consensus_beta ranks).
 func anchored(g *Group, beta float64) []float64 {
-	lg := make([]float64, len(g.Neural))
+	preds := make([]ranker.Prediction, len(g.Neural))
 	for i, p := range g.Neural {
-		lg[i] = logit(p)
+		preds[i].PPass = p
 	}
-	c, l := zscore(g.Consensus), zscore(lg)
-	out := make([]float64, len(c))
-	for i := range c {
-		out[i] = c[i] + beta*l[i]
+	ranker.Anchor(preds, g.Consensus, beta)
+	out := make([]float64, len(preds))
+	for i, p := range preds {
+		out[i] = p.Score
 	}
 	return out
 }

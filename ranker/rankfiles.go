@@ -127,16 +127,17 @@ func Score(ctx context.Context, m *Model, analyse Analyse, p *dataset.Problem, c
 	codes := Codes(cands)
 	preds, err := m.Predict(m.Encode(ProblemText(p), codes, statics))
 	if err == nil && m.Config.ConsensusBeta != nil {
-		Anchor(preds, codes, *m.Config.ConsensusBeta)
+		Anchor(preds, SimpleConsensus(codes), *m.Config.ConsensusBeta)
 	}
 	return preds, err
 }
 
-// Anchor makes each prediction's Score the plain lexical consensus of its
-// code among the others (SimpleConsensus) plus beta times its neural
-// logit, both z-scored among the candidates. P(pass) stays in PPass.
-func Anchor(preds []Prediction, codes []string, beta float64) {
-	cons := zscores(SimpleConsensus(codes))
+// Anchor makes each prediction's Score its candidate's plain lexical
+// consensus (cons: SimpleConsensus of the candidates) plus beta times its
+// neural logit, both z-scored among the candidates. P(pass) stays in
+// PPass.
+func Anchor(preds []Prediction, cons []float64, beta float64) {
+	cons = zscores(cons)
 	lg := make([]float64, len(preds))
 	for i, p := range preds {
 		q := math.Min(1-1e-6, math.Max(1e-6, p.PPass))

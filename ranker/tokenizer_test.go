@@ -110,12 +110,12 @@ func TestSimpleConsensus(t *testing.T) {
 func TestAnchor(t *testing.T) {
 	codes := []string{"return a + b", "return a + b", "return b - a", "while True: pass"}
 	preds := []Prediction{{PPass: 0.1}, {PPass: 0.2}, {PPass: 0.9}, {PPass: 0.5}}
-	Anchor(preds, codes, 0)
+	Anchor(preds, SimpleConsensus(codes), 0)
 	// β 0: consensus alone; the two that agree lead.
 	if !(preds[0].Score == preds[1].Score && preds[1].Score > preds[2].Score) {
 		t.Fatalf("β 0: %+v", preds)
 	}
-	Anchor(preds, codes, 100)
+	Anchor(preds, SimpleConsensus(codes), 100)
 	// A large β: the model's order, and P(pass) kept.
 	if !(preds[2].Score > preds[3].Score && preds[3].Score > preds[1].Score && preds[1].Score > preds[0].Score) || preds[2].PPass != 0.9 {
 		t.Fatalf("β 100: %+v", preds)
