@@ -155,27 +155,36 @@ func init() {
 // (except keywords and common builtins) as "N" and numbers as "0": the
 // program's shape, whatever its names.
 func maskedTokens(code string) []string {
+	out := splitTokens(code, true)
+	for i, w := range out {
+		switch {
+		case !isWord(w[0]) || pythonKeywords[w]:
+		case w[0] >= '0' && w[0] <= '9':
+			out[i] = "0"
+		default:
+			out[i] = "N"
+		}
+	}
+	return out
+}
+
+// splitTokens splits code into words (letters, digits, _) and single
+// other characters; spaces, tabs and carriage returns separate and are
+// dropped, and so are newlines unless keepNewlines.
+func splitTokens(code string, keepNewlines bool) []string {
 	var out []string
 	i := 0
 	for i < len(code) {
 		c := code[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\r':
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' && !keepNewlines:
 			i++
 		case isWord(c):
 			j := i
 			for j < len(code) && isWord(code[j]) {
 				j++
 			}
-			w := code[i:j]
-			switch {
-			case pythonKeywords[w]:
-				out = append(out, w)
-			case w[0] >= '0' && w[0] <= '9':
-				out = append(out, "0")
-			default:
-				out = append(out, "N")
-			}
+			out = append(out, code[i:j])
 			i = j
 		default:
 			out = append(out, code[i:i+1])
@@ -281,27 +290,6 @@ func SimpleConsensus(codes []string) []float64 {
 	return consensus(sets)
 }
 
-// plainTokens splits code into words (letters, digits, _), and single
-// punctuation characters; white space separates and is dropped.
-func plainTokens(code string) []string {
-	var out []string
-	i := 0
-	for i < len(code) {
-		c := code[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			i++
-		case isWord(c):
-			j := i
-			for j < len(code) && isWord(code[j]) {
-				j++
-			}
-			out = append(out, code[i:j])
-			i = j
-		default:
-			out = append(out, code[i:i+1])
-			i++
-		}
-	}
-	return out
-}
+// plainTokens splits code into words and punctuation, white space
+// dropped.
+func plainTokens(code string) []string { return splitTokens(code, false) }
