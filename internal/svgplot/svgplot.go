@@ -72,6 +72,22 @@ func (c *Chart) SVG() template.HTML {
 	if h == 0 {
 		h = 320
 	}
+	// The legend flows under the x axis, wrapping to new rows: the chart
+	// grows by a row's height for each row past the first.
+	type item struct{ x, row float64 }
+	legend := make([]item, len(c.Series))
+	x0, row := float64(padL), 0.0
+	for si, s := range c.Series {
+		wItem := 34 + 6.4*float64(len([]rune(s.Name)))
+		if x0 > padL && x0+wItem > float64(w-padR) {
+			x0, row = padL, row+1
+		}
+		legend[si] = item{x0, row}
+		x0 += wItem + 12
+	}
+	if len(legend) > 0 {
+		h += 16 * int(legend[len(legend)-1].row)
+	}
 	xmin, xmax, ymin, ymax := c.XMin, c.XMax, c.YMin, c.YMax
 	n := 0
 	if xmin == xmax || ymin == ymax {
@@ -109,7 +125,11 @@ func (c *Chart) SVG() template.HTML {
 	}
 	xt := ticks(xmin, xmax, 6, c.XInt)
 	yt := ticks(ymin, ymax, 5, false)
-	pw, ph := float64(w-padL-padR), float64(h-padT-padB)
+	extra := 0.0
+	if len(legend) > 0 {
+		extra = 16 * legend[len(legend)-1].row
+	}
+	pw, ph := float64(w-padL-padR), float64(h-padT-padB)-extra
 	px := func(x float64) float64 { return padL + (x-xmin)/(xmax-xmin)*pw }
 	py := func(y float64) float64 { return padT + ph - (y-ymin)/(ymax-ymin)*ph }
 
@@ -171,12 +191,11 @@ func (c *Chart) SVG() template.HTML {
 	if n == 0 {
 		fmt.Fprintf(&b, `<text x="%g" y="%g" class="no-data" text-anchor="middle">no data yet</text>`, padL+pw/2, padT+ph/2)
 	}
-	// Legend, under the x axis, in columns of equal width.
-	colW := pw / float64(max(1, len(c.Series)))
+	// Legend, under the x axis.
 	for si, s := range c.Series {
 		col, dash := Palette[si%len(Palette)], dashes[si%len(dashes)]
-		y := float64(h) - 10
-		x := padL + colW*float64(si)
+		y := padT + ph + 54 + 16*legend[si].row
+		x := legend[si].x
 		fmt.Fprintf(&b, `<g class="legend"><line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="2"`, x, x+22, y, y, col)
 		if dash != "" {
 			fmt.Fprintf(&b, ` stroke-dasharray="%s"`, dash)

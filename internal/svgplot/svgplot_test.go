@@ -76,3 +76,18 @@ func TestTicks(t *testing.T) {
 		t.Fatalf("integer ticks(1,3) = %v", got)
 	}
 }
+
+func TestLegendWraps(t *testing.T) {
+	long := []Series{{Name: "ranked ft-20261127-175622:hybrid", X: []float64{1, 2}, Y: []float64{1, 2}},
+		{Name: "ranked ft-20261127-175622:lexical", X: []float64{1, 2}, Y: []float64{1, 2}},
+		{Name: "random", X: []float64{1, 2}, Y: []float64{1, 2}}, {Name: "oracle", X: []float64{1, 2}, Y: []float64{1, 2}}}
+	svg := string((&Chart{Title: "t", Series: long}).SVG())
+	wellFormed(t, svg)
+	if !strings.Contains(svg, `height="336"`) && !strings.Contains(svg, `height="352"`) {
+		t.Fatalf("a legend too wide for one row did not wrap: %.200s", svg)
+	}
+	short := string((&Chart{Title: "t", Series: long[2:]}).SVG())
+	if !strings.Contains(short, `height="320"`) {
+		t.Fatalf("a short legend took extra rows: %.200s", short)
+	}
+}
