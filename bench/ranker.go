@@ -122,6 +122,43 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 	if peak, how := cpuPeak(); peak > 0 {
 		fmt.Fprintf(tw, "CPU peak (fp32, all cores; %s)\t\t\t\t\t%.0f\t\n", how, peak)
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Where a scoring's time goes: static analysis (each candidate
+	// compiled in the sandbox), the tokenizer and the set features
+	// (Encode), the model's forward pass (Predict).
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stage: median (first call)\tstatic analysis\tencode + set features\tforward\t")
+	for _, n := range []int{20, 200} {
+		var st, enc, fwd []time.Duration
+		var firsts [3]time.Duration
+		for r := 0; r <= cfg.Repeats; r++ {
+			t0 := time.Now()
+			var statics []ranker.Static
+			if cfg.Analyse != nil {
+				var err error
+				if statics, err = cfg.Analyse(ctx, probs[order[0]], cands[:n]); err != nil {
+					return err
+				}
+			}
+			t1 := time.Now()
+			g := m.Encode(text, codes[:n], statics)
+			t2 := time.Now()
+			if _, err := m.Predict(g); err != nil {
+				return err
+			}
+			t3 := time.Now()
+			if r == 0 {
+				firsts = [3]time.Duration{t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)}
+				continue
+			}
+			st, enc, fwd = append(st, t1.Sub(t0)), append(enc, t2.Sub(t1)), append(fwd, t3.Sub(t2))
+		}
+		ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
+		fmt.Fprintf(tw, "%d candidates\t%s (%s)\t%s (%s)\t%s (%s)\t\n", n, ms(median(st)), ms(firsts[0]), ms(median(enc)), ms(firsts[1]),
+			ms(median(fwd)), ms(firsts[2]))
+	}
 	return tw.Flush()
 }
 
