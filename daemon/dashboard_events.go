@@ -37,12 +37,11 @@ func (db *dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprint(w, "retry: 2000\n\n")
 	status := func() bool {
-		data, err := db.overview(r.Context())
+		st, err := db.liveStatus(r.Context())
 		if err != nil {
 			return r.Context().Err() == nil
 		}
-		st := data.St
-		return send("status", map[string]any{"labels": st.Labels, "pending": st.Pending, "labels_per_s": data.LabelsPerS,
+		return send("status", map[string]any{"labels": st.Labels, "pending": st.Pending, "labels_per_s": db.rate.perSecond(),
 			"model": st.Model, "training": st.Training, "ranking": st.Ranking, "jobs": st.Jobs, "errors": st.Errors})
 	}
 	if !status() {

@@ -185,14 +185,6 @@ type evalView struct {
 
 func (e *evalView) Key() string { return e.Eval.Model + ":" + e.Eval.Method }
 
-// passK returns pass@k of the ranking for k (1-based), or NaN.
-func passK(xs []float64, k int) float64 {
-	if k-1 < len(xs) {
-		return xs[k-1]
-	}
-	return math.NaN()
-}
-
 // ---- Overview ----
 
 type overviewData struct {
@@ -203,12 +195,19 @@ type overviewData struct {
 	Sets       []*store.SetSummary
 }
 
-func (db *dashboard) overview(ctx context.Context) (*overviewData, error) {
+// liveStatus is the daemon's status with the memoised counts: what the
+// event stream and the page's JSON send, twice a second per client.
+func (db *dashboard) liveStatus(ctx context.Context) (*Status, error) {
 	labels, pending, err := db.counts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := db.d.statusWith(ctx, labels, pending)
+	return db.d.statusWith(ctx, labels, pending)
+}
+
+// overview is liveStatus with the sets' summaries and the rate chart.
+func (db *dashboard) overview(ctx context.Context) (*overviewData, error) {
+	st, err := db.liveStatus(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -239,15 +238,15 @@ func (db *dashboard) serveOverview(w http.ResponseWriter, r *http.Request) {
 
 // serveStatusJSON is the overview's numbers for the page's script.
 func (db *dashboard) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
-	data, err := db.overview(r.Context())
+	st, err := db.liveStatus(r.Context())
 	if err != nil {
 		db.fail(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	data.St.DashboardURL = "" // the token stays out of what a page can read
-	json.NewEncoder(w).Encode(map[string]any{"status": data.St, "labels_per_s": data.LabelsPerS})
+	st.DashboardURL = "" // the token stays out of what a page can read
+	json.NewEncoder(w).Encode(map[string]any{"status": st, "labels_per_s": db.rate.perSecond()})
 }
 
 // ---- Problem sets ----

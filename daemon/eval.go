@@ -115,7 +115,7 @@ func (d *Daemon) runEval(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return err
 	}
-	rows, err := d.st.LabelledProblems(ctx, p.Set, d.env)
+	rows, err := d.st.TrainingRows(ctx, d.env, p.Set)
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func (d *Daemon) maybeFinetune(ctx context.Context) {
 // userProblems gathers the user's labelled problems that can teach a
 // ranker something: at least one passing and one failing candidate.
 func (d *Daemon) userProblems(ctx context.Context) ([]*trainer.Problem, error) {
-	rows, err := d.st.TrainingRows(ctx, d.env)
+	rows, err := d.st.TrainingRows(ctx, d.env, 0)
 	if err != nil {
 		return nil, err
 	}

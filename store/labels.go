@@ -168,17 +168,18 @@ type TrainingRow struct {
 	Label     *dataset.Label
 }
 
-// TrainingRows returns every active candidate of the active sets that has
-// a label in env, grouped by set and task.
-func (s *Store) TrainingRows(ctx context.Context, env string) ([]*TrainingRow, error) {
+// TrainingRows returns every active candidate of the active sets (of set
+// setID only, unless 0) that has a label in env, grouped by set and task:
+// what fine-tuning learns from and what an evaluation ranks.
+func (s *Store) TrainingRows(ctx context.Context, env string, setID int64) ([]*TrainingRow, error) {
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT c.set_id, p.data, c.data, l.data FROM candidates c
 		JOIN sets st ON st.id = c.set_id AND st.active = 1
 		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
 		JOIN problems p ON p.id = sp.problem_id
 		JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
-		WHERE c.active = 1
-		ORDER BY c.set_id, c.task_id, c.idx`, env)
+		WHERE c.active = 1 AND (? = 0 OR c.set_id = ?)
+		ORDER BY c.set_id, c.task_id, c.idx`, env, setID, setID)
 	if err != nil {
 		return nil, err
 	}

@@ -263,20 +263,3 @@ func (s *Store) Evals(ctx context.Context, setID int64) ([]*Eval, error) {
 	}
 	return out, rows.Err()
 }
-
-// LabelledProblems returns, for the set, each active problem that has
-// labelled candidates, with those candidates and their labels in env, in
-// task and index order: what an evaluation ranks.
-func (s *Store) LabelledProblems(ctx context.Context, setID int64, env string) ([]*TrainingRow, error) {
-	rows, err := s.TrainingRows(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	var out []*TrainingRow
-	for _, r := range rows {
-		if r.SetID == setID {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}

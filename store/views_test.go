@@ -96,6 +96,23 @@ func TestViews(t *testing.T) {
 	if err != nil || len(ev) != 1 || string(ev[0].Data) != `{"x":2}` {
 		t.Fatal(ev, err)
 	}
+	// The labelled rows of one set, or of all.
+	other := seedViews(t, s, 2, 3)
+	one, err := s.TrainingRows(ctx, "env", set.ID)
+	if err != nil || len(one) != 24 {
+		t.Fatalf("rows of one set: %d %v", len(one), err)
+	}
+	for _, r := range one {
+		if r.SetID != set.ID {
+			t.Fatalf("a row of set %d among set %d's", r.SetID, set.ID)
+		}
+	}
+	if all, _ := s.TrainingRows(ctx, "env", 0); len(all) != 24+6 {
+		t.Fatalf("rows of every set: %d", len(all))
+	}
+	if rows, _ := s.TrainingRows(ctx, "env", other.ID); len(rows) != 6 {
+		t.Fatalf("rows of the other set: %d", len(rows))
+	}
 }
 
 // BenchmarkViews reads the dashboard's views of a store of 50,000 labels
