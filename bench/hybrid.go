@@ -87,7 +87,7 @@ func Hybrid(ctx context.Context, cfg HybridConfig, w io.Writer) error {
 			return err
 		}
 		t3 := time.Now()
-		for _, x := range hybrid.Features(preds, lines[id]) {
+		for _, x := range hybrid.Features(preds, lines[id], ranker.SimpleConsensus(ranker.Codes(cands))) {
 			if cfg.Fusion != nil {
 				cfg.Fusion.Score(x)
 			} else {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/toppass/toppass/execrank"
 )
 
 // Config is $XDG_CONFIG_HOME/toppass/config.toml. Every key is optional;
@@ -31,6 +32,9 @@ type Config struct {
 	Watch []string `toml:"watch"`
 	// Debounce is how long a folder must be quiet before it is read again.
 	Debounce Duration `toml:"debounce"`
+	// SelfInputs is how many inputs a ranking makes per function-style
+	// problem for the behaviour evidence (0: none).
+	SelfInputs int `toml:"self_inputs"`
 
 	Generator GeneratorConfig `toml:"generator"`
 	Finetune  FinetuneConfig  `toml:"finetune"`
@@ -91,9 +95,10 @@ type LogConfig struct {
 // DefaultConfig is the configuration with no file.
 func DefaultConfig() Config {
 	return Config{
-		Timeout:  Duration(5 * time.Second),
-		Memory:   512 << 20,
-		Debounce: Duration(300 * time.Millisecond),
+		Timeout:    Duration(5 * time.Second),
+		Memory:     512 << 20,
+		Debounce:   Duration(300 * time.Millisecond),
+		SelfInputs: execrank.SelfInputsDefault,
 		Generator: GeneratorConfig{N: 10, Temperature: 0.8, MaxTokens: 512,
 			Stop:    []string{"\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"},
 			Timeout: Duration(120 * time.Second), Retries: 3},
@@ -141,6 +146,8 @@ func (c *Config) finish(path string, text []byte) error {
 		return bad("workers", "must be 0 (one per CPU) or more")
 	case c.Timeout <= 0:
 		return bad("timeout", "must be positive")
+	case c.SelfInputs < 0 || c.SelfInputs > 1000:
+		return bad("self_inputs", "must be 0 (none) to 1000")
 	case c.Memory < 32<<20:
 		return bad("memory", "must be at least 32MiB")
 	case c.Generator.N < 1 || c.Generator.N > 100:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +69,7 @@ func (d *Daemon) rankCached(ctx context.Context, p *RankParams, model *ranker.Mo
 	for i, c := range p.Candidates {
 		hashes[i] = store.CandidateHash(c)
 	}
-	key := store.Hash(append([]string{"rank-v1", p.Method, modelID, d.env, store.ProblemHash(p.Problem),
+	key := store.Hash(append([]string{"rank-v2", p.Method, modelID, d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
 		strings.Join(p.Tests, "\x00")}, hashes...)...)
 	cached, ok := d.recent.get(key)
 	if !ok {
@@ -145,7 +146,7 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 	var lines []execrank.ScoreLine
 	if p.Method != "neural" {
 		lines, err = execrank.Evidence(ctx, d.sb, p.Problem, cands, execrank.EvidenceConfig{
-			Examples: true, Tests: p.Tests, Workers: d.cfg.Workers, Budget: time.Duration(d.cfg.Timeout),
+			Examples: true, Tests: p.Tests, SelfInputs: d.cfg.SelfInputs, Workers: d.cfg.Workers, Budget: time.Duration(d.cfg.Timeout),
 			Cache: &probeCache{ctx: ctx, st: d.st, env: d.env}, Acquire: d.rankSlot})
 		if err != nil {
 			return nil, err

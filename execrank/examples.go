@@ -51,6 +51,15 @@ func ExtractExamples(prompt, entry string) []string {
 		if strings.HasPrefix(t, "def ") {
 			continue
 		}
+		// A stated assert (MBPP's form, "assert set(f(x)) == set(y)",
+		// "assert math.isclose(f(x), 1.5)") is kept as written.
+		if strings.HasPrefix(t, "assert ") && strings.Contains(t, name+"(") && balanced(t) {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+			continue
+		}
 		k := strings.Index(t, name+"(")
 		if k < 0 || (k > 0 && isIdentByte(t[k-1]) && t[k-1] != '.') {
 			continue
@@ -88,6 +97,33 @@ func cleanExpected(s string) string {
 
 func isIdentByte(c byte) bool {
 	return c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// balanced says whether every bracket in s outside string literals is
+// closed.
+func balanced(s string) bool {
+	depth := 0
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']' || c == '}':
+			if depth--; depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0 && quote == 0
 }
 
 // matchParen returns the index of the parenthesis closing the one at open,

@@ -45,3 +45,21 @@ func TestExtractExamples(t *testing.T) {
 		t.Fatalf("no entry: %q", got)
 	}
 }
+
+func TestExtractExamplesAsserts(t *testing.T) {
+	prompt := `"""
+Write a function to find the shared elements from the given two lists.
+assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))
+assert math.isclose(area(2), 12.56, rel_tol=0.01)
+assert similar_elements([1], [2]) == []
+assert similar_elements([1], [2] == []
+"""
+`
+	want := []string{
+		"assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))",
+		"assert similar_elements([1], [2]) == []",
+	}
+	if got := ExtractExamples(prompt, "similar_elements"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}

@@ -44,6 +44,9 @@ type RankConfig struct {
 	Progress     io.Writer
 	// Cache, when set, answers probes already run and keeps new ones.
 	Cache *ProbeCache
+	// SelfInputs is how many inputs toppass makes per problem (see
+	// SelfInputs; 0: none): function-style problems only.
+	SelfInputs int
 }
 
 // ScoreLine is one line of the scores file.
@@ -64,20 +67,28 @@ type ScoreLine struct {
 	// of candidates passing exactly its set of generated tests times the
 	// number of tests in that set.
 	Agreement float64 `json:"agreement"`
+	// Behaviour is the candidate's agreement with the others on the calls
+	// (the examples' and toppass's own inputs; see Behaviour), in [0, 1];
+	// Inputs is how many calls counted.
+	Behaviour float64 `json:"behaviour,omitempty"`
+	Inputs    int     `json:"inputs,omitempty"`
 }
 
 // score orders candidates: examples the problem states first, then dual
-// agreement with the generated tests, then, among equals, the size of the
-// candidate's behaviour cluster (candidates returning the same values on
-// the same calls). Each key is scaled past the range of the next:
-// agreement is at most candidates × tests, a cluster at most candidates.
-func score(examplesPassed int, agreement float64, cluster, candidates int) float64 {
-	return exampleWeight*float64(examplesPassed) + agreement*float64(candidates+1) + float64(cluster)
+// agreement with the generated tests, then, among equals, the agreement
+// of their behaviour with the others' on the calls (see Behaviour), then
+// the size of the candidate's behaviour cluster (candidates returning the
+// same values on the same calls). Each key is scaled past the range of
+// the next: agreement is at most candidates × tests, behaviour·n(n+1) +
+// cluster stays below (n+1)².
+func score(examplesPassed int, agreement, behaviour float64, cluster, candidates int) float64 {
+	n := float64(candidates)
+	return exampleWeight*float64(examplesPassed) + agreement*(n+1)*(n+1) + behaviour*n*(n+1) + float64(cluster)
 }
 
-// exampleWeight puts one passed example above any agreement (≤ 1e4
-// candidates × 1e3 tests × 1e4 scale, well below it).
-const exampleWeight = 1e12
+// exampleWeight puts one passed example above any agreement (≤ 1e3
+// candidates × 1e3 tests × 1e6 scale, below it).
+const exampleWeight = 1e13
 
 func count(v []bool) int {
 	n := 0
@@ -150,8 +161,8 @@ func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []st
 	}
 	examples := map[string][]string{}
 	stdio := map[string][]dataset.IOCase{} // stdin/stdout problems' examples
+	src := probs
 	if cfg.Method == MethodExec {
-		src := probs
 		if cfg.ExamplesFrom != "" {
 			if src, _, err = dataset.ReadProblems(cfg.ExamplesFrom, onErr); err != nil {
 				return nil, nil, err
@@ -175,8 +186,11 @@ func Features(ctx context.Context, cfg RankConfig) (map[string][]ScoreLine, []st
 	}
 	plans := map[string]*plan{}
 	for id, p := range probs {
-		plans[id] = &plan{p: p, examples: examples[id], stdio: stdio[id], tests: tests[id]}
-		plans[id].prepare(cfg.Sandbox.Timeout)
+		plans[id] = &plan{p: p, examples: examples[id], stdio: stdio[id], tests: tests[id], prompt: p.Prompt}
+		if q := src[id]; q != nil {
+			plans[id].prompt = q.Prompt
+		}
+		plans[id].prepare(cfg.Sandbox.Timeout, cfg.SelfInputs)
 	}
 	byTask := map[string][]*dataset.Candidate{}
 	total := 0
@@ -263,6 +277,7 @@ type Cache interface {
 // both for behaviour signatures, all in one run per candidate.
 type plan struct {
 	p        *dataset.Problem
+	prompt   string // the one that states the examples
 	examples []string
 	stdio    []dataset.IOCase
 	tests    []string
@@ -271,10 +286,15 @@ type plan struct {
 	probeTests, calls, keyTests []string
 }
 
-func (pl *plan) prepare(budget time.Duration) {
+// prepare makes the run's tests and calls: the examples', the tests', and
+// selfInputs made-up calls (function-style problems).
+func (pl *plan) prepare(budget time.Duration, selfInputs int) {
 	pl.budget = budget
 	pl.probeTests = append(append([]string(nil), pl.examples...), pl.tests...)
 	pl.calls = CallsOf(pl.probeTests, pl.p.EntryPoint)
+	if selfInputs > 0 && len(pl.stdio) == 0 && pl.p.Kind() != dataset.KindStdio {
+		pl.calls = append(pl.calls, SelfInputs(pl.prompt, pl.p.EntryPoint, pl.calls, selfInputs)...)
+	}
 	pl.keyTests = pl.probeTests
 	for _, ex := range pl.stdio {
 		pl.keyTests = append(pl.keyTests[:len(pl.keyTests):len(pl.keyTests)], "stdio\x01"+ex.Input+"\x01"+ex.Output)
@@ -328,12 +348,14 @@ func (pl *plan) lines(cs []*dataset.Candidate, results []*ProbeResult) []ScoreLi
 	}
 	scores := DualAgreement(gen)
 	clusters := ClusterSizes(sigs)
+	behaviour, kept := Behaviour(sigs)
 	out := make([]ScoreLine, len(cs))
 	for i, c := range cs {
-		line := ScoreLine{TaskID: c.TaskID, Index: *c.Index, Tests: len(pl.tests), Examples: ne, Cluster: clusters[i], Agreement: scores[i]}
+		line := ScoreLine{TaskID: c.TaskID, Index: *c.Index, Tests: len(pl.tests), Examples: ne, Cluster: clusters[i], Agreement: scores[i],
+			Behaviour: behaviour[i], Inputs: kept}
 		line.Passed = count(gen[i])
 		line.ExamplesPassed = count(results[i].Held[:ne])
-		line.Score = score(line.ExamplesPassed, scores[i], clusters[i], len(cs))
+		line.Score = score(line.ExamplesPassed, scores[i], behaviour[i], clusters[i], len(cs))
 		out[i] = line
 	}
 	return out
@@ -347,8 +369,10 @@ type EvidenceConfig struct {
 	// ExamplesFrom, when set, is the problem whose prompt states them.
 	ExamplesFrom *dataset.Problem
 	// Tests are generated asserts (CodeT), already extracted.
-	Tests   []string
-	Workers int
+	Tests []string
+	// SelfInputs is how many inputs to make up (see SelfInputs; 0: none).
+	SelfInputs int
+	Workers    int
 	Budget  time.Duration // the sandbox's, for cache keys
 	Cache   Cache
 	// Acquire, when set, is called around each probe that runs (the
@@ -359,19 +383,20 @@ type EvidenceConfig struct {
 // Evidence probes one problem's candidates, in memory, and scores them
 // (see score): the daemon's and the hybrid ranker's way in.
 func Evidence(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, cands []*dataset.Candidate, cfg EvidenceConfig) ([]ScoreLine, error) {
-	pl := &plan{p: p, tests: cfg.Tests}
+	pl := &plan{p: p, tests: cfg.Tests, prompt: p.Prompt}
 	if cfg.Examples {
 		q := p
 		if cfg.ExamplesFrom != nil {
 			q = cfg.ExamplesFrom
 		}
+		pl.prompt = q.Prompt
 		if p.Kind() == dataset.KindStdio {
 			pl.stdio = ExtractStdioExamples(q.Statement())
 		} else {
 			pl.examples = ExtractExamples(q.Prompt, p.EntryPoint)
 		}
 	}
-	pl.prepare(cfg.Budget)
+	pl.prepare(cfg.Budget, cfg.SelfInputs)
 	results := make([]*ProbeResult, len(cands))
 	err := workpool.Each(ctx, len(cands), cfg.Workers, func(i int) error {
 		r, err := pl.probe(ctx, sb, cands[i], cfg.Cache, cfg.Acquire)

@@ -75,6 +75,9 @@ type Config struct {
 	Budget  time.Duration
 	// MaxCands keeps the first n candidates of each problem (0: all).
 	MaxCands int
+	// SelfInputs is how many inputs toppass makes per problem for the
+	// behaviour evidence (0: none).
+	SelfInputs int
 	// Cache keeps probe results between runs (nil: none).
 	Cache    execrank.Cache
 	Progress io.Writer
@@ -90,6 +93,7 @@ type Group struct {
 	Examples, ExPassed     []int     // the prompt's examples, passed
 	Lexical                []float64 // toppass's lexical feature
 	Neural                 []float64 // P(pass); nil without a model
+	Behaviour              []float64 // agreement on the examples' and self-made inputs
 	exec                   []execrank.ScoreLine
 	preds                  []ranker.Prediction
 }
@@ -143,51 +147,92 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 			byKey[k] = append(byKey[k], c)
 		}
 	}
+	// A set with several generators is also ranked whole, each problem's
+	// candidates from all of them together (as a user who samples several
+	// models would).
+	gens := map[string]bool{}
+	for _, k := range order {
+		gens[k.gen] = true
+	}
+	var tasks []string
+	whole := map[string][]*dataset.Candidate{}
+	if len(gens) > 1 {
+		for _, k := range order {
+			if whole[k.task] == nil {
+				tasks = append(tasks, k.task)
+			}
+			whole[k.task] = append(whole[k.task], byKey[k]...)
+		}
+	}
 	var bar *progress.Bar
 	if cfg.Progress != nil {
-		bar = progress.New(cfg.Progress, sp.Name, int64(len(order)), nil)
+		bar = progress.New(cfg.Progress, sp.Name, int64(len(order)+len(tasks)), nil)
 		defer bar.Done()
 	}
 	var out []*Group
-	for _, k := range order {
-		cs := byKey[k]
-		p := probs[k.task]
-		g := &Group{Set: sp.Name, Generator: k.gen, TaskID: k.task, Consensus: ranker.SimpleConsensus(ranker.Codes(cs))}
-		if g.Generator == "" {
-			g.Generator = sp.Name
-		}
-		for _, c := range cs {
-			g.Passed = append(g.Passed, labels[c.Key()].Passed)
-		}
-		ex := exProbs[k.task]
-		if ex == nil {
-			ex = p
-		}
-		g.exec, err = execrank.Evidence(ctx, cfg.SB, p, cs, execrank.EvidenceConfig{Examples: true, ExamplesFrom: ex,
-			Workers: cfg.Workers, Budget: cfg.Budget, Cache: cfg.Cache})
+	add := func(task, gen string, cs []*dataset.Candidate) error {
+		g, err := makeGroup(ctx, cfg, sp.Name, gen, probs[task], exProbs[task], cs, labels)
 		if err != nil {
-			return nil, err
-		}
-		for _, l := range g.exec {
-			g.Examples, g.ExPassed = append(g.Examples, l.Examples), append(g.ExPassed, l.ExamplesPassed)
-		}
-		if cfg.Model != nil {
-			for _, pr := range ranker.Lexical(cfg.Model, p, cs) {
-				g.Lexical = append(g.Lexical, pr.Score)
-			}
-			if g.preds, err = ranker.Score(ctx, cfg.Model, cfg.Analyse, p, cs); err != nil {
-				return nil, err
-			}
-			for _, pr := range g.preds {
-				g.Neural = append(g.Neural, pr.PPass)
-			}
+			return err
 		}
 		out = append(out, g)
 		if bar != nil {
 			bar.Add(1)
 		}
+		return nil
+	}
+	for _, k := range order {
+		if err := add(k.task, k.gen, byKey[k]); err != nil {
+			return nil, err
+		}
+	}
+	for _, task := range tasks {
+		if err := add(task, AllGenerators, whole[task]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// AllGenerators names the part of a set with every generator's candidates
+// ranked together.
+const AllGenerators = "all generators"
+
+// makeGroup computes every method's inputs for one problem's candidates.
+func makeGroup(ctx context.Context, cfg Config, set, gen string, p, ex *dataset.Problem, cs []*dataset.Candidate,
+	labels map[dataset.Key]*dataset.Label) (*Group, error) {
+	g := &Group{Set: set, Generator: gen, TaskID: p.TaskID, Consensus: ranker.SimpleConsensus(ranker.Codes(cs))}
+	if g.Generator == "" {
+		g.Generator = set
+	}
+	for _, c := range cs {
+		g.Passed = append(g.Passed, labels[c.Key()].Passed)
+	}
+	if ex == nil {
+		ex = p
+	}
+	var err error
+	g.exec, err = execrank.Evidence(ctx, cfg.SB, p, cs, execrank.EvidenceConfig{Examples: true, ExamplesFrom: ex,
+		SelfInputs: cfg.SelfInputs, Workers: cfg.Workers, Budget: cfg.Budget, Cache: cfg.Cache})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range g.exec {
+		g.Examples, g.ExPassed = append(g.Examples, l.Examples), append(g.ExPassed, l.ExamplesPassed)
+		g.Behaviour = append(g.Behaviour, l.Behaviour)
+	}
+	if cfg.Model != nil {
+		for _, pr := range ranker.Lexical(cfg.Model, p, cs) {
+			g.Lexical = append(g.Lexical, pr.Score)
+		}
+		if g.preds, err = ranker.Score(ctx, cfg.Model, cfg.Analyse, p, cs); err != nil {
+			return nil, err
+		}
+		for _, pr := range g.preds {
+			g.Neural = append(g.Neural, pr.PPass)
+		}
+	}
+	return g, nil
 }
 
 // A Method scores a group's candidates (higher first). fit, when not nil,
@@ -214,8 +259,20 @@ var Methods = []Method{
 		Score: func(g *Group, _ float64) []float64 { return g.Neural }},
 	{Name: "neural over consensus", Note: "consensus + β · the neural logit, z-scored in the group; β fit problem- and generator-disjoint", NeedsModel: true,
 		Params: Betas, Score: anchored},
-	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then the neural rank", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g) }},
+	{Name: "examples + behaviour + consensus", Note: "examples passed, then agreement on the self-made inputs, then lexical consensus (no model)", NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
+	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then neural, consensus and behaviour ranks", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
+	{Name: "hybrid B", Note: "exp", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 0.5, Consensus: 1, Behaviour: 3, Agreement: 1}) }},
+	{Name: "hybrid C", Note: "exp", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 1, Agreement: 1}) }},
+	{Name: "hybrid D", Note: "exp", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 0, Consensus: 1, Behaviour: 2, Agreement: 1}) }},
+	{Name: "hybrid E", Note: "exp", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0, Behaviour: 2, Agreement: 1}) }},
+	{Name: "hybrid F", Note: "exp", NeedsModel: true, NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 0, Agreement: 1}) }},
 	{Name: "hybrid over consensus", Note: "examples, then neural over consensus", NeedsModel: true, NeedsExamples: true,
 		Params: Betas, Score: func(g *Group, beta float64) []float64 { return examplesThen(g, anchored(g, beta)) }},
 }
@@ -252,11 +309,21 @@ func examplesThen(g *Group, score []float64) []float64 {
 	return out
 }
 
-func hybridRule(g *Group) []float64 {
-	feats := hybrid.Features(g.preds, g.exec)
+func hybridRule(g *Group, w hybrid.RuleWeights) []float64 {
+	feats := hybrid.Features(g.preds, g.exec, g.Consensus)
 	out := make([]float64, len(feats))
 	for i, f := range feats {
-		out[i] = hybrid.Rule(f)
+		out[i] = w.Score(f)
+	}
+	return out
+}
+
+// addZ is a·z(x) + b·z(y).
+func addZ(x []float64, a float64, y []float64, b float64) []float64 {
+	zx, zy := zscore(x), zscore(y)
+	out := make([]float64, len(x))
+	for i := range out {
+		out[i] = a*zx[i] + b*zy[i]
 	}
 	return out
 }
@@ -304,6 +371,16 @@ func Half(taskID string) int {
 		h *= 16777619
 	}
 	return int(h % 2)
+}
+
+// disjoint says whether group g may validate for the part (set, gen): its
+// candidates come from another generator (a set's whole part holds all of
+// the set's generators).
+func disjoint(g *Group, set, gen string) bool {
+	if g.Generator == gen {
+		return false
+	}
+	return g.Set != set || gen != AllGenerators && g.Generator != AllGenerators
 }
 
 // Row is one method's result on one part.
@@ -370,7 +447,7 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 		t.MeanCandsPerProblm = float64(t.Cands) / float64(len(pg))
 		t.ECE, t.ECECalibrated = -1, -1
 		if hasModel {
-			t.ECE, t.ECECalibrated = calibration(gs, pg, k.gen)
+			t.ECE, t.ECECalibrated = calibration(gs, pg, k.set, k.gen)
 		}
 		for _, m := range Methods {
 			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 {
@@ -385,7 +462,7 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 				for half := range 2 {
 					var val, test []*Group
 					for _, g := range gs {
-						if g.Generator != k.gen && Half(g.TaskID) != half {
+						if disjoint(g, k.set, k.gen) && Half(g.TaskID) != half {
 							val = append(val, g)
 						}
 					}
@@ -420,14 +497,14 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 // calibration returns the ECE of the part's neural P(pass), and the ECE
 // after Platt scaling fit, for each half of the problems, on the other
 // half's groups from the other generators.
-func calibration(all, part []*Group, gen string) (raw, cal float64) {
+func calibration(all, part []*Group, set, gen string) (raw, cal float64) {
 	var p, q []float64
 	var y []bool
 	for half := range 2 {
 		var vx []float64
 		var vy []bool
 		for _, g := range all {
-			if g.Generator != gen && Half(g.TaskID) != half {
+			if disjoint(g, set, gen) && Half(g.TaskID) != half {
 				for i, v := range g.Neural {
 					vx, vy = append(vx, logit(v)), append(vy, g.Passed[i])
 				}

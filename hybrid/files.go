@@ -66,6 +66,9 @@ func ReadGroups(labelsPath, neuralPath string, execPaths []string, errs *dataset
 			if cur.Examples == 0 && l.Examples > 0 {
 				cur.Examples, cur.ExamplesPassed = l.Examples, l.ExamplesPassed
 			}
+			if cur.Inputs == 0 && l.Inputs > 0 {
+				cur.Behaviour, cur.Inputs = l.Behaviour, l.Inputs
+			}
 			if cur.Tests == 0 && l.Tests > 0 {
 				cur.Tests, cur.Passed, cur.Agreement, cur.Cluster = l.Tests, l.Passed, l.Agreement, l.Cluster
 			}
@@ -99,7 +102,7 @@ func ReadGroups(labelsPath, neuralPath string, execPaths []string, errs *dataset
 				lines = append(lines, exec[k])
 			}
 		}
-		g.X = Features(preds, lines)
+		g.X = Features(preds, lines, nil)
 		out = append(out, g)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].TaskID < out[j].TaskID })

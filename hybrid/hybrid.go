@@ -19,29 +19,54 @@ import (
 var FeatureNames = []string{
 	"neural_logit", "neural_rank", "examples_passed_frac", "examples_all_passed", "has_examples",
 	"agreement_norm", "agreement_rank", "cluster_frac", "tests_passed_frac",
+	"behaviour", "behaviour_rank", "consensus_rank",
 }
 
-// Features of a problem's candidates, from the neural predictions and the
+// Indexes into a feature row.
+const (
+	fNeuralLogit = iota
+	fNeuralRank
+	fExamplesFrac
+	fExamplesAll
+	fHasExamples
+	fAgreementNorm
+	fAgreementRank
+	fClusterFrac
+	fTestsFrac
+	fBehaviour
+	fBehaviourRank
+	fConsensusRank
+)
+
+// Features of a problem's candidates, from the neural predictions, the
 // execution score lines (same order, same length; exec may be nil: no
-// execution evidence).
-func Features(preds []ranker.Prediction, exec []execrank.ScoreLine) [][]float64 {
+// execution evidence) and the candidates' lexical consensus
+// (ranker.SimpleConsensus; nil: unknown).
+func Features(preds []ranker.Prediction, exec []execrank.ScoreLine, consensus []float64) [][]float64 {
 	n := len(preds)
 	neural := make([]float64, n)
 	agree := make([]float64, n)
+	behave := make([]float64, n)
 	maxAgree := 0.0
 	for i, p := range preds {
 		neural[i] = p.Score
 		if exec != nil {
 			agree[i] = exec[i].Agreement
 			maxAgree = math.Max(maxAgree, agree[i])
+			behave[i] = exec[i].Behaviour
 		}
+	}
+	if consensus == nil {
+		consensus = make([]float64, n)
 	}
 	nRank := rankPct(neural)
 	aRank := rankPct(agree)
+	bRank := rankPct(behave)
+	cRank := rankPct(consensus)
 	out := make([][]float64, n)
 	for i, p := range preds {
 		logit := math.Log(math.Max(p.PPass, 1e-6) / math.Max(1-p.PPass, 1e-6))
-		f := []float64{logit / 5, nRank[i], 0, 0, 0, 0, aRank[i], 0, 0}
+		f := []float64{logit / 5, nRank[i], 0, 0, 0, 0, aRank[i], 0, 0, behave[i], bRank[i], cRank[i]}
 		if exec != nil {
 			e := exec[i]
 			if e.Examples > 0 {
@@ -92,17 +117,34 @@ func rankPct(x []float64) []float64 {
 	return out
 }
 
-// Rule is the fallback without a trained fusion: candidates passing more of
-// the prompt's examples first (a stated example is near-certain evidence),
-// then the mean of the neural and the dual-agreement rank, then the
-// behaviour cluster.
-func Rule(f []float64) float64 {
-	ex := f[2]
-	mid := f[1]
-	if f[5] > 0 || f[6] != 0.5 {
-		mid = (f[1] + f[6]) / 2
+// RuleWeights weigh the evidence that orders candidates passing the same
+// share of the prompt's examples.
+type RuleWeights struct {
+	Neural, Consensus, Behaviour, Agreement float64
+}
+
+// DefaultRule is the rule without a trained fusion.
+var DefaultRule = RuleWeights{Neural: 1, Consensus: 1, Behaviour: 2, Agreement: 1}
+
+// Rule is the fallback without a trained fusion (DefaultRule.Score).
+func Rule(f []float64) float64 { return DefaultRule.Score(f) }
+
+// Score ranks candidates passing more of the prompt's examples first (a
+// stated example is near-certain evidence), then by a weighted mean of the
+// neural rank, the lexical consensus rank, the behaviour agreement on the
+// examples' and self-made inputs, and the dual-agreement rank with
+// generated tests (when there are any), then by behaviour cluster.
+func (w RuleWeights) Score(f []float64) float64 {
+	mid := w.Neural*f[fNeuralRank] + w.Consensus*f[fConsensusRank] + w.Behaviour*f[fBehaviour]
+	sum := w.Neural + w.Consensus + w.Behaviour
+	if f[fAgreementNorm] > 0 || f[fAgreementRank] != 0.5 {
+		mid += w.Agreement * f[fAgreementRank]
+		sum += w.Agreement
 	}
-	return 10*ex + mid + 1e-3*f[7]
+	if sum > 0 {
+		mid /= sum
+	}
+	return 10*f[fExamplesFrac] + mid + 1e-3*f[fClusterFrac]
 }
 
 // Fusion is a logistic model over standardised Features.

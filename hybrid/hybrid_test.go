@@ -28,7 +28,7 @@ func TestFeaturesAndRule(t *testing.T) {
 		{Examples: 2, ExamplesPassed: 2, Tests: 4, Passed: 1, Agreement: 1, Cluster: 2},
 		{Examples: 2, ExamplesPassed: 2, Tests: 4, Passed: 3, Agreement: 6, Cluster: 2},
 	}
-	f := Features(preds, exec)
+	f := Features(preds, exec, nil)
 	if f[1][3] != 1 || f[0][3] != 0 || f[0][5] != 1 || f[1][8] != 0.25 {
 		t.Fatalf("features %v", f)
 	}
@@ -39,9 +39,20 @@ func TestFeaturesAndRule(t *testing.T) {
 		t.Errorf("rule scores %v: want 2 > 1 > 0", r)
 	}
 	// Without execution evidence the neural order stands.
-	g := Features(preds, nil)
+	g := Features(preds, nil, nil)
 	if !(Rule(g[0]) > Rule(g[2]) && Rule(g[2]) > Rule(g[1])) {
 		t.Errorf("neural-only rule order broken: %v", g)
+	}
+	// Among candidates passing the same examples, agreement on the
+	// self-made inputs and lexical consensus outvote one neural rank.
+	exec = []execrank.ScoreLine{
+		{Examples: 1, ExamplesPassed: 1, Behaviour: 0.2, Inputs: 10},
+		{Examples: 1, ExamplesPassed: 1, Behaviour: 0.9, Inputs: 10},
+		{Examples: 1, ExamplesPassed: 0, Behaviour: 0.9, Inputs: 10},
+	}
+	h := Features(preds, exec, []float64{0.1, 0.8, 0.9})
+	if !(Rule(h[1]) > Rule(h[0]) && Rule(h[0]) > Rule(h[2])) {
+		t.Errorf("behaviour and consensus do not decide among equals, or outrank an example: %v %v %v", Rule(h[0]), Rule(h[1]), Rule(h[2]))
 	}
 }
 
@@ -59,9 +70,13 @@ func TestFusionSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := []float64{1, 1, 1, 1, 1, 1, 1, 1, 1}
-	if n.Score(x) != m.Score(x) || m.Score(x) != 36 {
-		t.Errorf("scores %v %v, want 36", n.Score(x), m.Score(x))
+	x := make([]float64, len(FeatureNames))
+	for i := range x {
+		x[i] = 1
+	}
+	want := float64(len(x) * (len(x) - 1) / 2)
+	if n.Score(x) != m.Score(x) || m.Score(x) != want {
+		t.Errorf("scores %v %v, want %v", n.Score(x), m.Score(x), want)
 	}
 	if _, err := Parse([]byte(`{"weights":[1],"mean":[0],"std":[1]}`)); err == nil {
 		t.Error("a model with the wrong number of features was accepted")

@@ -104,7 +104,7 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 	if err != nil {
 		return nil, err
 	}
-	feats := Features(preds, lines)
+	feats := Features(preds, lines, ranker.SimpleConsensus(ranker.Codes(cands)))
 	out := make([]ScoreLine, len(cands))
 	for i, x := range feats {
 		s := Rule(x)

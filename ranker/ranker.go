@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/backends/simplego"
 	. "github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
@@ -53,6 +53,7 @@ type Model struct {
 
 	mu    sync.Mutex
 	infer *context.Exec
+	net   *goNet
 }
 
 // New makes a model with fresh (random) weights.
@@ -208,8 +209,40 @@ type Prediction struct {
 func ForwardOutputs(o Outputs) []*Node { return []*Node{o.Pass, o.Ternary, o.Intent, o.Exec, o.Line} }
 
 // Predict scores all candidates of g together (the set-aware head needs
-// the whole set).
+// the whole set): in plain Go on the pure-Go backend (see infer.go), else
+// through the graph.
 func (m *Model) Predict(g *Group) ([]Prediction, error) {
+	if len(g.Cands) == 0 {
+		return nil, nil
+	}
+	if m.Backend == nil || m.Backend.String() == simplego.BackendName {
+		net, err := m.goNet()
+		if err != nil {
+			return nil, err
+		}
+		return m.predictions(g, net.forward(g)), nil
+	}
+	return m.PredictGraph(g)
+}
+
+// goNet returns the Go inference path's copy of the weights, made again
+// when training has changed them.
+func (m *Model) goNet() (*goNet, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.net != nil && m.net.current(m.Ctx) {
+		return m.net, nil
+	}
+	net, err := newGoNet(m.Ctx, m.Config)
+	if err != nil {
+		return nil, err
+	}
+	m.net = net
+	return net, nil
+}
+
+// PredictGraph is Predict through GoMLX's graph on the model's backend.
+func (m *Model) PredictGraph(g *Group) ([]Prediction, error) {
 	n := len(g.Cands)
 	if n == 0 {
 		return nil, nil
@@ -249,13 +282,26 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 			o.FinalizeAll()
 		}
 	}()
-	pass := tensors.MustCopyFlatData[float32](outs[0])
-	tern := tensors.MustCopyFlatData[float32](outs[1])
-	intent := tensors.MustCopyFlatData[float32](outs[2])
-	exec := tensors.MustCopyFlatData[float32](outs[3])
+	raw := &netOutputs{
+		pass:   tensors.MustCopyFlatData[float32](outs[0]),
+		tern:   tensors.MustCopyFlatData[float32](outs[1]),
+		intent: tensors.MustCopyFlatData[float32](outs[2]),
+		exec:   tensors.MustCopyFlatData[float32](outs[3]),
+		line:   make([][]float32, n),
+	}
 	line := tensors.MustCopyFlatData[float32](outs[4])
-	preds := make([]Prediction, n)
 	L := m.Config.CandLen
+	for i := range n {
+		raw.line[i] = line[i*L : i*L+max(len(g.Cands[i]), 1)]
+	}
+	return m.predictions(g, raw), nil
+}
+
+// predictions turns the heads' logits into predictions.
+func (m *Model) predictions(g *Group, raw *netOutputs) []Prediction {
+	n := len(g.Cands)
+	pass, tern, intent, exec := raw.pass, raw.tern, raw.intent, raw.exec
+	preds := make([]Prediction, n)
 	for i := range preds {
 		p := &preds[i]
 		p.Score = sigmoid(float64(pass[i]))
@@ -277,7 +323,7 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 		}
 		p.Fault, p.FaultP = classes[best], probs[best]
 		if nt := len(g.Cands[i]); nt > 0 {
-			lp := softmax(line[i*L : i*L+nt])
+			lp := softmax(raw.line[i][:nt])
 			byLine := map[int32]float64{}
 			for j, q := range lp {
 				byLine[g.Lines[i][j]] += q
@@ -289,7 +335,7 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 			}
 		}
 	}
-	return preds, nil
+	return preds
 }
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }

@@ -17,19 +17,20 @@ import (
 )
 
 type generalizationCmd struct {
-	Set       []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
-	ModelDir  string   `help:"The neural model to measure (default: none, only the methods that learn nothing). It must not have trained on these problems or generators: say how it was trained with --model-note."`
-	ModelNote string   `help:"How the model was trained, printed above the tables."`
-	Backend   string   `default:"go" help:"GoMLX backend."`
-	MaxCands  int      `default:"0" help:"Keep the first N candidates per problem and generator (0: all)."`
-	CacheDir  string   `help:"Keep probe results and static findings here and reuse them."`
-	Out       string   `help:"Write the tables (Markdown) here too."`
-	Workers   int      `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	Set        []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
+	ModelDir   string   `help:"The neural model to measure (default: none, only the methods that learn nothing). It must not have trained on these problems or generators: say how it was trained with --model-note."`
+	ModelNote  string   `help:"How the model was trained, printed above the tables."`
+	Backend    string   `default:"go" help:"GoMLX backend."`
+	MaxCands   int      `default:"0" help:"Keep the first N candidates per problem and generator (0: all)."`
+	CacheDir   string   `help:"Keep probe results and static findings here and reuse them."`
+	Out        string   `help:"Write the tables (Markdown) here too."`
+	Workers    int      `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	SelfInputs int      `default:"24" help:"Inputs toppass makes per problem (the examples' inputs mutated by type, or drawn from type hints) for the behaviour evidence; 0: none."`
 	sandboxFlags
 }
 
 func (c *generalizationCmd) Run(ctx context.Context) error {
-	cfg := generalize.Config{Workers: c.Workers, Budget: c.Timeout, MaxCands: c.MaxCands, Progress: os.Stderr}
+	cfg := generalize.Config{Workers: c.Workers, Budget: c.Timeout, MaxCands: c.MaxCands, SelfInputs: c.SelfInputs, Progress: os.Stderr}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.NumCPU()
 	}

@@ -104,9 +104,10 @@ type rankCmd struct {
 	Method       string `default:"neural" enum:"neural,hybrid,lexical,codet,exec" help:"neural: the GoMLX ranker (no execution); hybrid: the neural score fused with the execution evidence (examples, generated tests, behaviour clusters); lexical: unsupervised lexical consensus (mean bigram Jaccard similarity to the other candidates); codet: dual agreement with generated tests; exec: the prompt's examples first, then dual agreement."`
 	ModelDir     string `help:"neural: model directory from 'toppass train' (default: the shipped model)."`
 	Backend      string `default:"go" help:"neural: GoMLX backend (go, or xla:cuda in a -tags xla build)."`
-	Fusion       string `type:"existingfile" help:"hybrid: fusion model from 'toppass fuse --save' (default: the shipped one)."`
+	Fusion       string `type:"existingfile" help:"hybrid: fusion model from 'toppass fuse --save' (default: the rule)."`
 	CacheDir     string `help:"Keep per-candidate features here (probes.jsonl, static.jsonl) and reuse them: a rerun, or a problem that gained candidates, only runs what is new."`
-	Rule         bool   `help:"hybrid: fuse with the rule (examples first, then the mean of the neural and agreement ranks) instead of the learnt fusion."`
+	Rule         bool   `help:"hybrid: fuse with the rule (examples first, then a weighted mean of the neural, lexical consensus, behaviour and agreement ranks) even when --fusion is given."`
+	SelfInputs   int    `default:"24" help:"hybrid, exec: inputs toppass makes per function-style problem (the examples' inputs mutated by type, or drawn from the signature's type hints); every candidate is called on them and ranked by agreement with the others' behaviour. 0: none."`
 	ExamplesFrom string `type:"existingfile" help:"exec: take the examples from these problems' prompts (default: --problems)."`
 	Problems     string `required:"" type:"existingfile" help:"Problems JSONL."`
 	Candidates   string `required:"" type:"existingfile" help:"Candidates JSONL."`
@@ -139,7 +140,7 @@ func (c *rankCmd) analyser(ctx context.Context) (*static.Analyser, error) {
 func (c *rankCmd) execConfig(method string) (execrank.RankConfig, func(), error) {
 	cfg := execrank.RankConfig{
 		Method: method, ExamplesFrom: c.ExamplesFrom, Problems: c.Problems, Candidates: c.Candidates, Tests: c.Tests, Out: c.Out,
-		PerSample: c.PerSample, Workers: c.Workers, Sandbox: c.config(), Progress: os.Stderr,
+		PerSample: c.PerSample, Workers: c.Workers, Sandbox: c.config(), Progress: os.Stderr, SelfInputs: c.SelfInputs,
 	}
 	if c.CacheDir == "" {
 		return cfg, func() {}, nil
@@ -184,7 +185,7 @@ func (c *rankCmd) Run(ctx context.Context) error {
 		}
 		defer done()
 		var fusion *hybrid.Fusion
-		if c.Fusion != "" {
+		if c.Fusion != "" && !c.Rule {
 			if fusion, err = hybrid.Load(c.Fusion); err != nil {
 				return err
 			}

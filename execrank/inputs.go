@@ -1,0 +1,602 @@
+package execrank
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math/big"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/toppass/toppass/internal/pylit"
+)
+
+// Self-made inputs: execution evidence that needs no tests. The inputs of
+// the prompt's example calls are changed by type, as EvalPlus's type-aware
+// mutation does (numbers nudged, zeroed, negated, scaled; strings edited,
+// emptied, case-changed; lists, tuples, sets and dicts grown, shrunk,
+// reordered, an element changed), or, without examples, drawn from the
+// signature's type hints. Every candidate is called on them in the same
+// probe run as the examples; what they return (or raise) groups them by
+// behaviour, and Behaviour scores the agreement.
+//
+// Mutations stay close to the example (most keep signs, sizes within a
+// factor of two) because an input outside the problem's domain splits the
+// right candidates apart; Behaviour then drops the inputs most candidates
+// reject and weights the rest by how much the candidates agree.
+
+// SelfInputsDefault is how many inputs a problem gets.
+const SelfInputsDefault = 24
+
+// Bounds on what a mutation may build, so that no self-made input is
+// expensive for a right candidate.
+const (
+	maxLen     = 64   // items of a list, tuple, set or dict
+	maxStr     = 256  // characters of a string
+	maxCallLen = 4096 // a whole call's source
+	maxIntBits = 64
+)
+
+// SelfInputs makes up to n calls of entry (as source, "f(1, [2])"): from
+// the example calls (see CallsOf) by mutating their literal arguments, or,
+// when no example call has one, from the type hints of entry's signature in
+// prompt. The same problem always gets the same inputs (the seed is the
+// prompt and the calls); none repeats an example call.
+func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	h := sha256.New()
+	h.Write([]byte(prompt))
+	for _, c := range exampleCalls {
+		h.Write([]byte{0})
+		h.Write([]byte(c))
+	}
+	sum := h.Sum(nil)
+	rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(sum), binary.LittleEndian.Uint64(sum[8:])))
+	seen := map[string]bool{}
+	for _, c := range exampleCalls {
+		seen[c] = true
+	}
+	var seeds []call
+	for _, c := range exampleCalls {
+		if sc, ok := parseCall(c); ok && sc.literals() > 0 {
+			seeds = append(seeds, sc)
+		}
+	}
+	var out []string
+	add := func(c call) {
+		s := c.String()
+		if len(s) <= maxCallLen && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	if len(seeds) > 0 {
+		for try := 0; try < 8*n && len(out) < n; try++ {
+			c := seeds[try%len(seeds)].clone()
+			// One or two arguments changed, each by one to three steps.
+			for range 1 + rng.IntN(2) {
+				k := c.pick(rng)
+				for range 1 + rng.IntN(3) {
+					c.args[k].val = mutate(rng, c.args[k].val, 0)
+				}
+			}
+			add(c)
+		}
+		sortBySize(out)
+		return out
+	}
+	params, ok := hintedParams(prompt, entry)
+	if !ok {
+		return nil
+	}
+	name := entry
+	if i := strings.LastIndex(entry, "."); i >= 0 {
+		name = entry[i+1:]
+	}
+	for try := 0; try < 8*n && len(out) < n; try++ {
+		c := call{name: name}
+		for _, p := range params {
+			v, ok := draw(rng, p, 0)
+			if !ok {
+				return nil
+			}
+			c.args = append(c.args, arg{val: v, lit: true})
+		}
+		add(c)
+	}
+	sortBySize(out)
+	return out
+}
+
+// sortBySize puts short calls first: a run stopped at its deadline has
+// then answered the cheap inputs (its later signatures stay empty).
+func sortBySize(calls []string) {
+	slices.SortStableFunc(calls, func(a, b string) int { return len(a) - len(b) })
+}
+
+// call is an example call split into arguments; arguments that are not
+// literals are kept as written.
+type call struct {
+	name string
+	args []arg
+}
+
+type arg struct {
+	keyword string // "" for a positional argument
+	raw     string // the source, when not a literal
+	val     pylit.Value
+	lit     bool
+}
+
+var keywordArg = regexp.MustCompile(`^([A-Za-z_][A-Za-z_0-9]*)\s*=([^=].*)$`)
+
+func parseCall(src string) (call, bool) {
+	open := strings.IndexByte(src, '(')
+	if open <= 0 || !strings.HasSuffix(src, ")") {
+		return call{}, false
+	}
+	c := call{name: src[:open]}
+	for _, part := range pylit.SplitTopLevel(src[open+1 : len(src)-1]) {
+		a := arg{raw: part}
+		if m := keywordArg.FindStringSubmatch(part); m != nil {
+			a.keyword, a.raw = m[1], strings.TrimSpace(m[2])
+		}
+		if strings.HasPrefix(a.raw, "*") {
+			return call{}, false // *args: the arity is unknown
+		}
+		if v, err := pylit.Parse(a.raw); err == nil {
+			a.val, a.lit = v, true
+		}
+		c.args = append(c.args, a)
+	}
+	return c, true
+}
+
+func (c call) literals() int {
+	n := 0
+	for _, a := range c.args {
+		if a.lit && a.val.Kind != pylit.None {
+			n++
+		}
+	}
+	return n
+}
+
+func (c call) clone() call {
+	out := call{name: c.name, args: make([]arg, len(c.args))}
+	for i, a := range c.args {
+		out.args[i] = a
+		if a.lit {
+			out.args[i].val = a.val.Clone()
+		}
+	}
+	return out
+}
+
+// pick chooses a literal argument to change.
+func (c call) pick(rng *rand.Rand) int {
+	var ks []int
+	for i, a := range c.args {
+		if a.lit && a.val.Kind != pylit.None {
+			ks = append(ks, i)
+		}
+	}
+	return ks[rng.IntN(len(ks))]
+}
+
+func (c call) String() string {
+	var b strings.Builder
+	b.WriteString(c.name)
+	b.WriteByte('(')
+	for i, a := range c.args {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if a.keyword != "" {
+			b.WriteString(a.keyword)
+			b.WriteByte('=')
+		}
+		if a.lit {
+			b.WriteString(a.val.String())
+		} else {
+			b.WriteString(a.raw)
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// mutate changes v by one step of its type (v itself is not changed).
+func mutate(rng *rand.Rand, v pylit.Value, depth int) pylit.Value {
+	v = v.Clone()
+	switch v.Kind {
+	case pylit.Bool:
+		v.B = !v.B
+	case pylit.Int:
+		v.I = mutateInt(rng, v.I)
+	case pylit.Float:
+		switch rng.IntN(6) {
+		case 0:
+			v.F += 1
+		case 1:
+			v.F -= 0.5
+		case 2:
+			v.F *= 1.5
+		case 3:
+			v.F /= 2
+		case 4:
+			v.F = 0
+		default:
+			v.F = -v.F
+		}
+	case pylit.Str:
+		v.S = mutateStr(rng, v.S)
+	case pylit.Bytes:
+		v.S = mutateStr(rng, v.S)
+		v.S = strings.Map(func(r rune) rune { return r & 0x7f }, v.S)
+	case pylit.List, pylit.Tuple, pylit.Set:
+		v.Items = mutateSeq(rng, v.Items, depth)
+		if v.Kind == pylit.Set {
+			v.Items = distinct(v.Items)
+		}
+	case pylit.Dict:
+		mutateDict(rng, &v, depth)
+	}
+	return v
+}
+
+// mutateInt mostly keeps the sign and the size: ±1, ±small, ×2, ÷2; now
+// and then 0 or the negation (a boundary is where programs differ most).
+func mutateInt(rng *rand.Rand, n *big.Int) *big.Int {
+	out := new(big.Int).Set(n)
+	switch k := rng.IntN(10); k {
+	case 0, 1:
+		out.Add(out, big.NewInt(1))
+	case 2, 3:
+		out.Sub(out, big.NewInt(1))
+	case 4:
+		out.Add(out, big.NewInt(int64(2+rng.IntN(9))))
+	case 5:
+		out.Mul(out, big.NewInt(2))
+	case 6:
+		out.Quo(out, big.NewInt(2))
+	case 7:
+		out.SetInt64(int64(rng.IntN(3)))
+	case 8:
+		if n.Sign() >= 0 && n.BitLen() < 20 {
+			out.SetInt64(int64(rng.IntN(int(n.Int64())*2 + 10)))
+		} else {
+			out.Sub(out, big.NewInt(int64(2+rng.IntN(9))))
+		}
+	default:
+		out.Neg(out)
+	}
+	if out.BitLen() > maxIntBits && out.BitLen() > n.BitLen() {
+		return new(big.Int).Set(n)
+	}
+	return out
+}
+
+func mutateStr(rng *rand.Rand, s string) string {
+	r := []rune(s)
+	alphabet := r
+	if len(alphabet) == 0 {
+		alphabet = []rune("abcxyz")
+	}
+	pickRune := func() rune { return alphabet[rng.IntN(len(alphabet))] }
+	switch rng.IntN(9) {
+	case 0: // drop a character
+		if len(r) > 0 {
+			i := rng.IntN(len(r))
+			r = append(r[:i], r[i+1:]...)
+		}
+	case 1: // insert one of the string's own characters
+		if len(r) < maxStr {
+			i := rng.IntN(len(r) + 1)
+			r = append(r[:i], append([]rune{pickRune()}, r[i:]...)...)
+		}
+	case 2: // replace one
+		if len(r) > 0 {
+			r[rng.IntN(len(r))] = pickRune()
+		}
+	case 3: // swap two neighbours
+		if len(r) > 1 {
+			i := rng.IntN(len(r) - 1)
+			r[i], r[i+1] = r[i+1], r[i]
+		}
+	case 4:
+		return strings.ToUpper(s)
+	case 5:
+		return strings.ToLower(s)
+	case 6: // repeat
+		if 2*len(r) <= maxStr {
+			r = append(r, r...)
+		}
+	case 7: // a prefix
+		if len(r) > 1 {
+			r = r[:1+rng.IntN(len(r)-1)]
+		}
+	default:
+		if rng.IntN(3) == 0 {
+			return ""
+		}
+		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+			r[i], r[j] = r[j], r[i]
+		}
+	}
+	return string(r)
+}
+
+func mutateSeq(rng *rand.Rand, items []pylit.Value, depth int) []pylit.Value {
+	n := len(items)
+	if n == 0 {
+		return items // nothing says what an element looks like
+	}
+	switch rng.IntN(8) {
+	case 0: // drop one
+		if n > 1 || rng.IntN(3) == 0 {
+			i := rng.IntN(n)
+			items = append(items[:i], items[i+1:]...)
+		}
+	case 1: // repeat one
+		if n < maxLen {
+			i := rng.IntN(n)
+			items = append(items, items[i].Clone())
+		}
+	case 2: // add a changed copy of one
+		if n < maxLen {
+			i := rng.IntN(n)
+			items = append(items, mutate(rng, items[i], depth+1))
+		}
+	case 3: // reorder
+		rng.Shuffle(n, func(i, j int) { items[i], items[j] = items[j], items[i] })
+	case 4:
+		for i, j := 0, n-1; i < j; i, j = i+1, j-1 {
+			items[i], items[j] = items[j], items[i]
+		}
+	case 5: // grow: double (within bounds)
+		if 2*n <= maxLen {
+			for i := range n {
+				items = append(items, mutate(rng, items[i], depth+1))
+			}
+		}
+	default: // change an element (nested values too)
+		if depth < 8 {
+			i := rng.IntN(n)
+			items[i] = mutate(rng, items[i], depth+1)
+		}
+	}
+	return items
+}
+
+func mutateDict(rng *rand.Rand, v *pylit.Value, depth int) {
+	n := len(v.Keys)
+	if n == 0 {
+		return
+	}
+	i := rng.IntN(n)
+	switch rng.IntN(3) {
+	case 0: // drop a key
+		v.Keys = append(v.Keys[:i], v.Keys[i+1:]...)
+		v.Items = append(v.Items[:i], v.Items[i+1:]...)
+	case 1: // add a changed key with a copy of a value
+		if n < maxLen {
+			k := mutate(rng, v.Keys[i], depth+1)
+			for _, old := range v.Keys {
+				if old.String() == k.String() {
+					return
+				}
+			}
+			v.Keys = append(v.Keys, k)
+			v.Items = append(v.Items, v.Items[rng.IntN(n)].Clone())
+		}
+	default:
+		if depth < 8 {
+			v.Items[i] = mutate(rng, v.Items[i], depth+1)
+		}
+	}
+}
+
+// distinct keeps the first of equal items (a set literal's elements).
+func distinct(items []pylit.Value) []pylit.Value {
+	seen := map[string]bool{}
+	out := items[:0]
+	for _, x := range items {
+		if s := x.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// hintedParams returns the type hints of entry's parameters in the
+// prompt's "def name(a: int, b: List[str]) -> ...", or false when a
+// parameter has no hint (parameters with defaults are left to them).
+func hintedParams(prompt, entry string) ([]string, bool) {
+	name := entry
+	if i := strings.LastIndex(entry, "."); i >= 0 {
+		name = entry[i+1:]
+	}
+	k := strings.Index(prompt, "def "+name+"(")
+	if k < 0 {
+		return nil, false
+	}
+	open := k + len("def "+name)
+	end := matchParen(prompt, open)
+	if end < 0 {
+		return nil, false
+	}
+	var hints []string
+	for _, p := range pylit.SplitTopLevel(prompt[open+1 : end]) {
+		if p == "self" || p == "/" || p == "*" {
+			continue
+		}
+		if strings.HasPrefix(p, "*") {
+			return nil, false
+		}
+		if strings.Contains(p, "=") {
+			continue // a default
+		}
+		_, hint, ok := strings.Cut(p, ":")
+		if !ok {
+			return nil, false
+		}
+		hints = append(hints, strings.TrimSpace(hint))
+	}
+	return hints, len(hints) > 0
+}
+
+// draw makes a value of a type hint (int, float, str, bool, list[T],
+// tuple[...], set[T], dict[K, V], Optional[T], typing's capitalised
+// names); false for a type it does not know.
+func draw(rng *rand.Rand, hint string, depth int) (pylit.Value, bool) {
+	hint = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(hint), "typing."))
+	base, params := hint, ""
+	if i := strings.IndexByte(hint, '['); i > 0 && strings.HasSuffix(hint, "]") {
+		base, params = hint[:i], hint[i+1:len(hint)-1]
+	}
+	if depth > 4 {
+		return pylit.Value{}, false
+	}
+	args := pylit.SplitTopLevel(params)
+	elem := func(i int) (pylit.Value, bool) {
+		if i >= len(args) {
+			return pylit.IntValue(int64(rng.IntN(10))), true
+		}
+		return draw(rng, args[i], depth+1)
+	}
+	length := func() int { return rng.IntN(7) }
+	switch strings.ToLower(base) {
+	case "int":
+		return pylit.IntValue(int64(rng.IntN(30) - 5)), true
+	case "float":
+		return pylit.Value{Kind: pylit.Float, F: float64(rng.IntN(400)-100) / 8}, true
+	case "bool":
+		return pylit.Value{Kind: pylit.Bool, B: rng.IntN(2) == 0}, true
+	case "str":
+		letters := "abcdefghij ABC"
+		b := make([]byte, rng.IntN(9))
+		for i := range b {
+			b[i] = letters[rng.IntN(len(letters))]
+		}
+		return pylit.Value{Kind: pylit.Str, S: string(b)}, true
+	case "optional":
+		if rng.IntN(8) == 0 {
+			return pylit.Value{Kind: pylit.None}, true
+		}
+		return elem(0)
+	case "list", "set", "sequence", "iterable":
+		kind := pylit.List
+		if strings.EqualFold(base, "set") {
+			kind = pylit.Set
+		}
+		v := pylit.Value{Kind: kind, Items: []pylit.Value{}}
+		for range length() {
+			x, ok := elem(0)
+			if !ok {
+				return x, false
+			}
+			v.Items = append(v.Items, x)
+		}
+		if kind == pylit.Set {
+			v.Items = distinct(v.Items)
+		}
+		return v, true
+	case "tuple":
+		v := pylit.Value{Kind: pylit.Tuple, Items: []pylit.Value{}}
+		if len(args) == 2 && args[1] == "..." {
+			for range length() {
+				x, ok := elem(0)
+				if !ok {
+					return x, false
+				}
+				v.Items = append(v.Items, x)
+			}
+			return v, true
+		}
+		for i := range args {
+			x, ok := elem(i)
+			if !ok {
+				return x, false
+			}
+			v.Items = append(v.Items, x)
+		}
+		return v, true
+	case "dict", "mapping":
+		v := pylit.Value{Kind: pylit.Dict, Items: []pylit.Value{}, Keys: []pylit.Value{}}
+		seen := map[string]bool{}
+		for range length() {
+			k, ok := elem(0)
+			if !ok {
+				return k, false
+			}
+			x, ok := elem(1)
+			if !ok {
+				return x, false
+			}
+			if !seen[k.String()] {
+				seen[k.String()] = true
+				v.Keys, v.Items = append(v.Keys, k), append(v.Items, x)
+			}
+		}
+		return v, true
+	}
+	return pylit.Value{}, false
+}
+
+// Behaviour scores each candidate's agreement with the others on the calls
+// (one row of signatures per candidate, as Probe gives them): per call,
+// the share of candidates that did exactly what it did, averaged over the
+// calls with weights. A call is dropped when fewer than half the
+// candidates return from it normally (an input most reject is outside
+// the problem's domain) or when all of them agree (it separates nothing);
+// a kept call weighs its largest group's share, squared, so that inputs
+// on which the candidates scatter (ambiguous or out of the domain) count
+// little. A candidate that raised or did not reach a call scores 0 on it.
+// kept is the number of calls that counted.
+func Behaviour(sigs [][]string) (score []float64, kept int) {
+	n := len(sigs)
+	score = make([]float64, n)
+	if n < 2 {
+		return score, 0
+	}
+	calls := 0
+	for _, s := range sigs {
+		calls = max(calls, len(s))
+	}
+	var total float64
+	size := map[string]int{}
+	for j := range calls {
+		clear(size)
+		normal, largest := 0, 0
+		for _, s := range sigs {
+			if j < len(s) && s[j] != "" && !strings.HasPrefix(s[j], "!") {
+				normal++
+				size[s[j]]++
+				largest = max(largest, size[s[j]])
+			}
+		}
+		if 2*normal < n || largest == n {
+			continue
+		}
+		w := float64(largest) / float64(n)
+		w *= w
+		total += w
+		kept++
+		for i, s := range sigs {
+			if j < len(s) && s[j] != "" && !strings.HasPrefix(s[j], "!") {
+				score[i] += w * float64(size[s[j]]) / float64(n)
+			}
+		}
+	}
+	if total > 0 {
+		for i := range score {
+			score[i] /= total
+		}
+	}
+	return score, kept
+}

@@ -1,0 +1,101 @@
+package execrank
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/toppass/toppass/internal/pylit"
+)
+
+func TestSelfInputsMutateByType(t *testing.T) {
+	calls := []string{"f([1, 2, 3], 'abc', k=2)", "f([5], 'x', k=0)"}
+	got := SelfInputs("def f(xs, s, k=1):\n    pass\n", "f", calls, 30)
+	if len(got) < 20 {
+		t.Fatalf("%d inputs: %q", len(got), got)
+	}
+	again := SelfInputs("def f(xs, s, k=1):\n    pass\n", "f", calls, 30)
+	if !slices.Equal(got, again) {
+		t.Fatal("the same problem got other inputs")
+	}
+	seen := map[string]bool{}
+	for _, c := range got {
+		if seen[c] || slices.Contains(calls, c) {
+			t.Errorf("%s repeats", c)
+		}
+		seen[c] = true
+		sc, ok := parseCall(c)
+		if !ok || sc.name != "f" || len(sc.args) != 3 || sc.args[2].keyword != "k" {
+			t.Fatalf("%s: not a call of f with three arguments", c)
+		}
+		// Types are kept: a list, a str, an int.
+		for i, want := range []pylit.Kind{pylit.List, pylit.Str, pylit.Int} {
+			if !sc.args[i].lit || sc.args[i].val.Kind != want {
+				t.Errorf("%s: argument %d is not a %s", c, i, want)
+			}
+		}
+	}
+}
+
+func TestSelfInputsKeepsNonLiterals(t *testing.T) {
+	got := SelfInputs("", "g", []string{"g(x, [1, 2])"}, 5)
+	if len(got) == 0 {
+		t.Fatal("no inputs")
+	}
+	for _, c := range got {
+		if !strings.HasPrefix(c, "g(x, [") {
+			t.Errorf("%s: the name argument changed", c)
+		}
+	}
+	if got := SelfInputs("", "g", []string{"g(x)"}, 5); got != nil {
+		t.Errorf("nothing to change, got %q", got)
+	}
+}
+
+func TestSelfInputsFromHints(t *testing.T) {
+	prompt := "from typing import List, Dict\n\ndef h(xs: List[int], names: Dict[str, float], flag: bool, n=3) -> int:\n    \"\"\"\"\"\"\n"
+	got := SelfInputs(prompt, "h", nil, 10)
+	if len(got) != 10 {
+		t.Fatalf("%d inputs: %q", len(got), got)
+	}
+	for _, c := range got {
+		sc, ok := parseCall(c)
+		if !ok || len(sc.args) != 3 || sc.args[0].val.Kind != pylit.List || sc.args[1].val.Kind != pylit.Dict || sc.args[2].val.Kind != pylit.Bool {
+			t.Errorf("%s does not follow the hints", c)
+		}
+	}
+	if got := SelfInputs("def h(xs, n: int):\n", "h", nil, 10); got != nil {
+		t.Errorf("a parameter without a hint, got %q", got)
+	}
+}
+
+func TestBehaviour(t *testing.T) {
+	sigs := [][]string{
+		{"a", "x", "!ValueError", "k"},
+		{"a", "x", "!ValueError", "k"},
+		{"a", "y", "!ValueError", "k"},
+		{"b", "", "!ValueError", "k"},
+	}
+	score, kept := Behaviour(sigs)
+	// Call 2: everyone raises (dropped); call 3: all agree (dropped).
+	if kept != 2 {
+		t.Fatalf("kept %d calls, want 2", kept)
+	}
+	// Call 0: groups 3+1, weight (3/4)²; call 1: 2+1 and one not reached
+	// (3 of 4 returned), weight (2/4)².
+	w0, w1 := 9.0/16, 4.0/16
+	want := []float64{
+		(w0*0.75 + w1*0.5) / (w0 + w1),
+		(w0*0.75 + w1*0.5) / (w0 + w1),
+		(w0*0.75 + w1*0.25) / (w0 + w1),
+		(w0 * 0.25) / (w0 + w1),
+	}
+	for i := range want {
+		if d := score[i] - want[i]; d > 1e-12 || d < -1e-12 {
+			t.Errorf("candidate %d: %v, want %v", i, score[i], want[i])
+		}
+	}
+	if s, k := Behaviour([][]string{{"!E"}, {"!E"}, {"a"}}); k != 0 || s[2] != 0 {
+		t.Errorf("an input most reject counted: %v %d", s, k)
+	}
+}
