@@ -373,8 +373,8 @@ type EvidenceConfig struct {
 	// SelfInputs is how many inputs to make up (see SelfInputs; 0: none).
 	SelfInputs int
 	Workers    int
-	Budget  time.Duration // the sandbox's, for cache keys
-	Cache   Cache
+	Budget     time.Duration // the sandbox's, for cache keys
+	Cache      Cache
 	// Acquire, when set, is called around each probe that runs (the
 	// daemon's CPU budget).
 	Acquire func(context.Context) (release func(), err error)

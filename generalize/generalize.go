@@ -264,15 +264,25 @@ var Methods = []Method{
 	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then neural, consensus and behaviour ranks", NeedsModel: true, NeedsExamples: true,
 		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
 	{Name: "hybrid B", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 0.5, Consensus: 1, Behaviour: 3, Agreement: 1}) }},
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 0.5, Consensus: 1, Behaviour: 3, Agreement: 1})
+		}},
 	{Name: "hybrid C", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 1, Agreement: 1}) }},
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 1, Agreement: 1})
+		}},
 	{Name: "hybrid D", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 0, Consensus: 1, Behaviour: 2, Agreement: 1}) }},
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 0, Consensus: 1, Behaviour: 2, Agreement: 1})
+		}},
 	{Name: "hybrid E", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0, Behaviour: 2, Agreement: 1}) }},
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0, Behaviour: 2, Agreement: 1})
+		}},
 	{Name: "hybrid F", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 0, Agreement: 1}) }},
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 0, Agreement: 1})
+		}},
 	{Name: "hybrid over consensus", Note: "examples, then neural over consensus", NeedsModel: true, NeedsExamples: true,
 		Params: Betas, Score: func(g *Group, beta float64) []float64 { return examplesThen(g, anchored(g, beta)) }},
 }
