@@ -3,9 +3,11 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -37,9 +39,20 @@ func encoderFLOPs(c ranker.Config, n int) float64 {
 	return float64(c.Layers) * perLayer
 }
 
-// groupFLOPs is a forward pass over a problem and n candidates.
+// groupFLOPs is a forward pass over a problem and n candidates, padded
+// as the graph computes it.
 func groupFLOPs(c ranker.Config, n int) float64 {
 	return encoderFLOPs(c, c.ProbLen) + float64(n)*encoderFLOPs(c, c.CandLen)
+}
+
+// realFLOPs is a forward pass over g's real tokens, as the Go path
+// computes it.
+func realFLOPs(c ranker.Config, g *ranker.Group) float64 {
+	fl := encoderFLOPs(c, max(len(g.Prob), 1))
+	for _, ids := range g.Cands {
+		fl += encoderFLOPs(c, max(len(ids), 1))
+	}
+	return fl
 }
 
 // Ranker measures scoring latency for 20 and 200 candidates, throughput,
@@ -65,41 +78,47 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 	text := ranker.ProblemText(probs[order[0]])
 	m := cfg.Model
 	c := m.Config
-	score := func(n int) error {
+	// Static analysis and features once per size: the model's two paths
+	// then score the same groups.
+	groups := map[int]*ranker.Group{}
+	for _, n := range []int{20, 200} {
 		var statics []ranker.Static
 		if cfg.Analyse != nil {
-			var err error
 			if statics, err = cfg.Analyse(ctx, probs[order[0]], cands[:n]); err != nil {
 				return err
 			}
 		}
-		_, err := m.Predict(m.Encode(text, codes[:n], statics))
-		return err
+		groups[n] = m.Encode(text, codes[:n], statics)
 	}
 	fmt.Fprintf(w, "ranker on %s (%s), %d CPUs\n", cfg.Backend.Name(), cfg.Backend.Description(), runtime.NumCPU())
 	fmt.Fprintf(w, "model: dim %d, %d layers, %d heads, ffn %d, %d candidate + %d problem tokens\n",
 		c.Dim, c.Layers, c.Heads, c.FFN, c.CandLen, c.ProbLen)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "case (static analysis + features + model)\tfirst call\tmedian\tsequences/s\tGFLOP\tGFLOP/s\t")
-	for _, n := range []int{20, 200} {
-		t0 := time.Now()
-		if err := score(n); err != nil {
-			return err
-		}
-		first := time.Since(t0)
-		var ts []time.Duration
-		for r := 0; r < cfg.Repeats; r++ {
-			t0 := time.Now()
-			if err := score(n); err != nil {
-				return err
+	fmt.Fprintln(tw, "forward pass\tfirst call\tmedian\tsequences/s\tGFLOP\tGFLOP/s\t")
+	paths := []struct {
+		name    string
+		predict func(*ranker.Group) ([]ranker.Prediction, error)
+		flops   func(n int) float64
+	}{
+		// The graph computes the padded rows and tokens too; count them.
+		{"graph (GoMLX)", m.PredictGraph, func(n int) float64 { return groupFLOPs(c, ranker.BucketSize(n)) }},
+		{"Go path (Predict)", m.Predict, func(n int) float64 { return realFLOPs(c, groups[n]) }},
+	}
+	for _, path := range paths {
+		for _, n := range []int{20, 200} {
+			var ts []time.Duration
+			for r := 0; r <= cfg.Repeats; r++ {
+				t0 := time.Now()
+				if _, err := path.predict(groups[n]); err != nil {
+					return err
+				}
+				ts = append(ts, time.Since(t0))
 			}
-			ts = append(ts, time.Since(t0))
+			fl := path.flops(n)
+			med := median(ts[1:])
+			fmt.Fprintf(tw, "%s, %d candidates\t%s\t%s\t%.0f\t%.2f\t%.2f\t\n", path.name, n, ts[0].Round(time.Millisecond), med.Round(time.Millisecond),
+				float64(n)/med.Seconds(), fl/1e9, fl/1e9/med.Seconds())
 		}
-		// the padded rows are computed too; count them
-		fl := groupFLOPs(c, ranker.BucketSize(n))
-		med := median(ts)
-		fmt.Fprintf(tw, "score %d candidates\t%s\t%s\t%.0f\t%.2f\t%.2f\t\n", n, first.Round(time.Millisecond), med.Round(time.Millisecond),
-			float64(n)/med.Seconds(), fl/1e9, fl/1e9/med.Seconds())
 	}
 	// A training step: a fresh model of the same shape, one group of 16.
 	fresh, err := ranker.New(cfg.Backend, c, m.Tok)
@@ -117,7 +136,7 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 	}
 	med := median(steps[1:])
 	fl := 3 * groupFLOPs(c, 16) // forward + backward ≈ 3 forwards
-	fmt.Fprintf(tw, "train step (16 candidates)\t%s\t%s\t%.0f\t%.2f\t%.2f\t\n", steps[0].Round(time.Millisecond), med.Round(time.Millisecond),
+	fmt.Fprintf(tw, "train step (graph, 16 candidates)\t%s\t%s\t%.0f\t%.2f\t%.2f\t\n", steps[0].Round(time.Millisecond), med.Round(time.Millisecond),
 		16/med.Seconds(), fl/1e9, fl/1e9/med.Seconds())
 	if peak, how := cpuPeak(); peak > 0 {
 		fmt.Fprintf(tw, "CPU peak (fp32, all cores; %s)\t\t\t\t\t%.0f\t\n", how, peak)
@@ -205,4 +224,107 @@ func cpuPeak() (float64, string) {
 		return 0, ""
 	}
 	return float64(runtime.NumCPU()) * mhz / 1e3 * per, fmt.Sprintf("%s, %.0f MHz", isa, mhz)
+}
+
+// RankEndToEnd times `toppass rank --method neural` from files, on the
+// first problems of the candidates file up to n candidates each size:
+// the whole run (ranker.RankFiles), then the same work stage by stage
+// (reading, static analysis, encoding, forward pass, writing), one run
+// each.
+func RankEndToEnd(ctx context.Context, cfg RankerConfig, sizes []int, w io.Writer) error {
+	_, order, byTask, err := ranker.ProblemCandidates(cfg.Problems, cfg.Candidates, &dataset.ErrorLog{})
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "toppass-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "rank --method neural, end to end\tproblems\twhole run\tstages: read\tstatic analysis\tencode\tforward\twrite\tsum per 200\t")
+	// Each size takes problems the previous did not, so that no static
+	// finding is cached from before.
+	next := 1 // problem 0 served the latency cases above
+	for _, size := range sizes {
+		var ids []string
+		var cands []*dataset.Candidate
+		for ; next < len(order) && len(cands) < size; next++ {
+			ids = append(ids, order[next])
+			cands = append(cands, byTask[order[next]]...)
+		}
+		if len(cands) < size {
+			fmt.Fprintf(tw, "%d candidates\tnot enough candidates\t\t\t\t\t\t\t\t\n", size)
+			continue
+		}
+		sub := filepath.Join(dir, fmt.Sprintf("candidates-%d.jsonl", size))
+		if err := writeJSONL(sub, cands); err != nil {
+			return err
+		}
+		// The stages, one after the other as RankFiles runs them.
+		var tRead, tStatic, tEnc, tFwd, tWrite time.Duration
+		t0 := time.Now()
+		ps, pOrder, pBy, err := ranker.ProblemCandidates(cfg.Problems, sub, &dataset.ErrorLog{})
+		if err != nil {
+			return err
+		}
+		tRead = time.Since(t0)
+		var lines []ranker.ScoreLine
+		for _, id := range pOrder {
+			t1 := time.Now()
+			var statics []ranker.Static
+			if cfg.Analyse != nil {
+				if statics, err = cfg.Analyse(ctx, ps[id], pBy[id]); err != nil {
+					return err
+				}
+			}
+			t2 := time.Now()
+			g := cfg.Model.Encode(ranker.ProblemText(ps[id]), ranker.Codes(pBy[id]), statics)
+			t3 := time.Now()
+			preds, err := cfg.Model.Predict(g)
+			if err != nil {
+				return err
+			}
+			tStatic, tEnc, tFwd = tStatic+t2.Sub(t1), tEnc+t3.Sub(t2), tFwd+time.Since(t3)
+			for i, p := range preds {
+				lines = append(lines, ranker.ScoreLine{TaskID: id, Index: pBy[id][i].Key().Index, Prediction: p})
+			}
+		}
+		t4 := time.Now()
+		if err := writeJSONL(filepath.Join(dir, "stages.jsonl"), lines); err != nil {
+			return err
+		}
+		tWrite = time.Since(t4)
+		// The whole run, as the command does it.
+		t5 := time.Now()
+		if err := ranker.RankFiles(ctx, cfg.Model, cfg.Problems, sub, filepath.Join(dir, "scores.jsonl"), false, cfg.Analyse, nil); err != nil {
+			return err
+		}
+		whole := time.Since(t5)
+		sum := tRead + tStatic + tEnc + tFwd + tWrite
+		ms := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+		fmt.Fprintf(tw, "%d candidates\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", len(cands), len(ids), ms(whole), ms(tRead), ms(tStatic), ms(tEnc), ms(tFwd), ms(tWrite),
+			ms(sum*200/time.Duration(len(cands))))
+	}
+	return tw.Flush()
+}
+
+func writeJSONL[T any](path string, rows []T) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	enc := json.NewEncoder(bw)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

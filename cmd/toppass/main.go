@@ -347,6 +347,7 @@ type benchRankerCmd struct {
 	Candidates string `help:"Candidates JSONL (default: CodeGen-16B HumanEval candidates in the shared data, else the sample)."`
 	Data       string `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder."`
 	Repeats    int    `default:"5" help:"Timed repetitions of each case (the median is reported)."`
+	EndToEnd   []int  `default:"200,2000" help:"Also time 'toppass rank --method neural' from files on the next problems' candidates, about this many (each size on problems of its own); empty: skip."`
 }
 
 func (c *benchRankerCmd) Run(ctx context.Context) error {
@@ -365,7 +366,14 @@ func (c *benchRankerCmd) Run(ctx context.Context) error {
 		return err
 	}
 	defer an.Close(ctx)
-	return bench.Ranker(ctx, bench.RankerConfig{Model: m, Backend: be, Problems: c.Problems, Candidates: c.Candidates, Repeats: c.Repeats, Analyse: an.All}, os.Stdout)
+	cfg := bench.RankerConfig{Model: m, Backend: be, Problems: c.Problems, Candidates: c.Candidates, Repeats: c.Repeats, Analyse: an.All}
+	if err := bench.Ranker(ctx, cfg, os.Stdout); err != nil {
+		return err
+	}
+	if len(c.EndToEnd) == 0 {
+		return nil
+	}
+	return bench.RankEndToEnd(ctx, cfg, c.EndToEnd, os.Stdout)
 }
 
 // defaultBenchData picks HumanEval × CodeGen-16B from the shared data when
