@@ -19,7 +19,7 @@ func writeConfig(t *testing.T, text string) string {
 
 func TestConfigDefaultsAndValues(t *testing.T) {
 	cfg, err := LoadConfig(filepath.Join(t.TempDir(), "none.toml"))
-	if err != nil || cfg.Workers < 1 || time.Duration(cfg.Timeout) != 5*time.Second || !cfg.Finetune.Enabled {
+	if err != nil || cfg.Workers < 1 || time.Duration(cfg.Timeout) != 5*time.Second || !cfg.Finetune.Enabled || cfg.SelfInputs != 24 {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 	cfg, err = LoadConfig(writeConfig(t, "workers = 3\ntimeout = \"2s\"\nmemory = \"256MiB\"\n\n[generator]\nmodel = \"m\"\nn = 5\n\n[finetune]\nmin_new_problems = 4\n"))
@@ -42,6 +42,7 @@ func TestConfigErrors(t *testing.T) {
 		"[generator\nmodel = 1\n":                        ":2: expected",
 		"\n\n[finetune]\nsteps = 0\n":                    ":4: finetune.steps",
 		"[generator]\ntemperature = 9.0\n":               ":2: generator.temperature",
+		"workers = 1\nself_inputs = -2\n":                ":2: self_inputs",
 	} {
 		path := writeConfig(t, text)
 		_, err := LoadConfig(path)

@@ -1,11 +1,15 @@
 package execrank
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/internal/pylit"
+	"github.com/toppass/toppass/sandbox"
 )
 
 func TestSelfInputsMutateByType(t *testing.T) {
@@ -97,5 +101,54 @@ func TestBehaviour(t *testing.T) {
 	}
 	if s, k := Behaviour([][]string{{"!E"}, {"!E"}, {"a"}}); k != 0 || s[2] != 0 {
 		t.Errorf("an input most reject counted: %v %d", s, k)
+	}
+}
+
+// In the sandbox: candidates that pass the stated example tie on it; on
+// toppass's own inputs the right ones agree, and the ones that only fit
+// the example (a constant, a formula that happens to match) and one that
+// cheats by printing its own verdict fall behind.
+func TestSelfInputsSeparateInTheSandbox(t *testing.T) {
+	ctx := context.Background()
+	sb, err := sandbox.New(ctx, sandbox.Config{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(ctx)
+	p := &dataset.Problem{TaskID: "t/1", EntryPoint: "total",
+		Prompt: "def total(xs, k):\n    \"\"\"Sum of the items of xs greater than k.\n    >>> total([1, 2, 3], 1)\n    5\n    \"\"\"\n"}
+	bodies := []string{
+		"    return sum(x for x in xs if x > k)\n",                                           // right
+		"    s = 0\n    for x in xs:\n        if x > k:\n            s += x\n    return s\n", // right, another way
+		"    return 5\n",           // fits the example only
+		"    return sum(xs) - k\n", // fits the example only
+		"    import os\n    os.write(1, b'1111|')\n    return 5\n", // writes a verdict of its own
+		"    return sum(xs[k:])\n",                                 // fits the example only
+	}
+	var cands []*dataset.Candidate
+	for i, b := range bodies {
+		idx := i
+		body := b
+		cands = append(cands, &dataset.Candidate{TaskID: p.TaskID, Index: &idx, Completion: &body})
+	}
+	lines, err := Evidence(ctx, sb, p, cands, EvidenceConfig{Examples: true, SelfInputs: SelfInputsDefault, Workers: 2, Budget: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range lines {
+		t.Logf("candidate %d: examples %d/%d, behaviour %.3f over %d inputs, score %.4g", i, l.ExamplesPassed, l.Examples, l.Behaviour, l.Inputs, l.Score)
+	}
+	if lines[0].Inputs < 5 {
+		t.Fatalf("only %d inputs counted", lines[0].Inputs)
+	}
+	for _, wrong := range []int{2, 3, 4, 5} {
+		for _, right := range []int{0, 1} {
+			if lines[right].Behaviour <= lines[wrong].Behaviour || lines[right].Score <= lines[wrong].Score {
+				t.Errorf("candidate %d (right) does not outrank %d: %+v vs %+v", right, wrong, lines[right], lines[wrong])
+			}
+		}
+	}
+	if lines[0].Behaviour != lines[1].Behaviour {
+		t.Errorf("the two right candidates behave alike but score %v and %v", lines[0].Behaviour, lines[1].Behaviour)
 	}
 }

@@ -315,10 +315,14 @@ func (c *benchDaemonCmd) Run(ctx context.Context) error {
 }
 
 type benchHybridCmd struct {
-	Data     string `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder (HumanEval x CodeGen-16B with its generated tests)."`
-	Problems int    `default:"10" help:"Problems to time (100 candidates each)."`
-	Workers  int    `default:"0" help:"Concurrent sandbox runs (0: one per CPU)."`
-	Backend  string `default:"go" help:"GoMLX backend."`
+	Data       string        `env:"TOPPASS_DATA" default:"../shared/data" help:"The shared benchmark data folder (HumanEval, its candidates, CodeGen-16B's generated tests)."`
+	Candidates string        `default:"paircoder" enum:"paircoder,codegen" help:"paircoder: 30 candidates per problem from gpt-4o, deepseek-coder and gpt-3.5-turbo; codegen: CodeGen-16B's 100, with its generated tests."`
+	Problems   int           `default:"20" help:"Problems to time."`
+	PerProblem int           `default:"0" help:"Candidates per problem (0: all of the set's)."`
+	SelfInputs int           `default:"24" help:"Inputs toppass makes per problem (0: none)."`
+	Timeout    time.Duration `default:"5s" help:"Time budget per candidate's probe run."`
+	Workers    int           `default:"0" help:"Concurrent sandbox runs (0: one per CPU)."`
+	Backend    string        `default:"go" help:"GoMLX backend."`
 }
 
 func (c *benchHybridCmd) Run(ctx context.Context) error {
@@ -332,12 +336,13 @@ func (c *benchHybridCmd) Run(ctx context.Context) error {
 		return err
 	}
 	defer an.Close(ctx)
-	return bench.Hybrid(ctx, bench.HybridConfig{
-		Exec: execrank.RankConfig{Method: execrank.MethodExec, Problems: filepath.Join(he, "problems.jsonl"),
-			Candidates: filepath.Join(he, "codegen16b-t0.8-n100.jsonl"), Tests: filepath.Join(he, "codegen16b-generated-tests.jsonl"),
-			ExamplesFrom: filepath.Join(he, "humanevalplus.jsonl.gz"), Workers: c.Workers, Sandbox: sandbox.Config{}},
-		Model: m, Analyse: an.All, Problems: c.Problems,
-	}, os.Stdout)
+	cfg := bench.HybridConfig{Problems: filepath.Join(he, "problems.jsonl"), ExamplesFrom: filepath.Join(he, "humanevalplus.jsonl.gz"),
+		Candidates: filepath.Join(he, "paircoder-3models-n30.jsonl"), SelfInputs: c.SelfInputs, Workers: c.Workers,
+		Sandbox: sandbox.Config{Timeout: c.Timeout}, Model: m, Analyse: an.All, NProblems: c.Problems, PerProblem: c.PerProblem}
+	if c.Candidates == "codegen" {
+		cfg.Candidates, cfg.Tests = filepath.Join(he, "codegen16b-t0.8-n100.jsonl"), filepath.Join(he, "codegen16b-generated-tests.jsonl")
+	}
+	return bench.Hybrid(ctx, cfg, os.Stdout)
 }
 
 type benchRankerCmd struct {
