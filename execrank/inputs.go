@@ -7,8 +7,11 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
+	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/internal/pylit"
 )
 
@@ -599,4 +602,126 @@ func Behaviour(sigs [][]string) (score []float64, kept int) {
 		}
 	}
 	return score, kept
+}
+
+// maxStdioInputs caps the self-made inputs of a stdin/stdout problem:
+// each is a run of its own, where a function's inputs share one.
+const maxStdioInputs = 8
+
+// SelfStdin makes up to n inputs for a stdin/stdout program from its
+// examples' inputs, keeping their layout: integer tokens nudged (sign
+// kept; a token that looks like a count — the number of items on the next
+// line, or of the lines after it — is left alone, so the input still
+// parses), letters of words replaced by others of the same word. The same
+// examples always give the same inputs; none repeats an example.
+func SelfStdin(examples []dataset.IOCase, n int) []string {
+	n = min(n, maxStdioInputs)
+	if n <= 0 || len(examples) == 0 {
+		return nil
+	}
+	h := sha256.New()
+	for _, ex := range examples {
+		h.Write([]byte(ex.Input))
+		h.Write([]byte{0})
+	}
+	sum := h.Sum(nil)
+	rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(sum), binary.LittleEndian.Uint64(sum[8:])))
+	seen := map[string]bool{}
+	for _, ex := range examples {
+		seen[ex.Input] = true
+	}
+	var out []string
+	for try := 0; try < 8*n && len(out) < n; try++ {
+		in := mutateStdin(rng, examples[try%len(examples)].Input)
+		if in != "" && len(in) <= 1<<16 && !seen[in] {
+			seen[in] = true
+			out = append(out, in)
+		}
+	}
+	sortBySize(out)
+	return out
+}
+
+// mutateStdin changes one to three tokens of an input.
+func mutateStdin(rng *rand.Rand, input string) string {
+	lines := strings.Split(input, "\n")
+	type pos struct{ line, tok int }
+	var ints, words []pos
+	toks := make([][]string, len(lines))
+	for i, l := range lines {
+		toks[i] = strings.Fields(l)
+		for j, t := range toks[i] {
+			if _, ok := new(big.Int).SetString(t, 10); ok {
+				if !looksLikeCount(t, i, toks, lines) {
+					ints = append(ints, pos{i, j})
+				}
+			} else if isWord(t) {
+				words = append(words, pos{i, j})
+			}
+		}
+	}
+	if len(ints)+len(words) == 0 {
+		return ""
+	}
+	changed := map[pos]bool{}
+	for range 1 + rng.IntN(3) {
+		k := rng.IntN(len(ints) + len(words))
+		if k < len(ints) {
+			p := ints[k]
+			v, _ := new(big.Int).SetString(toks[p.line][p.tok], 10)
+			m := mutateInt(rng, v)
+			if m.Sign() != v.Sign() && v.Sign() != 0 {
+				m.Neg(m) // keep the sign: an input's domain rarely spans both
+			}
+			toks[p.line][p.tok] = m.String()
+			changed[p] = true
+			continue
+		}
+		p := words[k-len(ints)]
+		w := []rune(toks[p.line][p.tok])
+		w[rng.IntN(len(w))] = w[rng.IntN(len(w))]
+		if rng.IntN(2) == 0 && len(w) > 1 {
+			i := rng.IntN(len(w) - 1)
+			w[i], w[i+1] = w[i+1], w[i]
+		}
+		toks[p.line][p.tok] = string(w)
+		changed[p] = true
+	}
+	if len(changed) == 0 {
+		return ""
+	}
+	for i := range lines {
+		if len(toks[i]) > 0 {
+			lines[i] = strings.Join(toks[i], " ")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// looksLikeCount: t, on line i, equals the number of tokens on the next
+// line or the number of non-empty lines after line i.
+func looksLikeCount(t string, i int, toks [][]string, lines []string) bool {
+	n, err := strconv.Atoi(t)
+	if err != nil {
+		return false
+	}
+	if i+1 < len(toks) && len(toks[i+1]) == n {
+		return true
+	}
+	rest := 0
+	for _, l := range lines[i+1:] {
+		if strings.TrimSpace(l) != "" {
+			rest++
+		}
+	}
+	return rest == n || len(toks[i]) == 1 && i == 0
+}
+
+func isWord(t string) bool {
+	for _, r := range t {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return t != ""
 }

@@ -282,6 +282,8 @@ type plan struct {
 	stdio    []dataset.IOCase
 	tests    []string
 	budget   time.Duration
+	// stdioSelf are toppass's own inputs for a stdin/stdout program.
+	stdioSelf []string
 
 	probeTests, calls, keyTests []string
 }
@@ -298,6 +300,12 @@ func (pl *plan) prepare(budget time.Duration, selfInputs int) {
 	pl.keyTests = pl.probeTests
 	for _, ex := range pl.stdio {
 		pl.keyTests = append(pl.keyTests[:len(pl.keyTests):len(pl.keyTests)], "stdio\x01"+ex.Input+"\x01"+ex.Output)
+	}
+	if selfInputs > 0 && len(pl.stdio) > 0 {
+		pl.stdioSelf = SelfStdin(pl.stdio, selfInputs)
+		for _, in := range pl.stdioSelf {
+			pl.keyTests = append(pl.keyTests[:len(pl.keyTests):len(pl.keyTests)], "stdin\x01"+in)
+		}
 	}
 }
 
@@ -322,7 +330,7 @@ func (pl *plan) probe(ctx context.Context, sb *sandbox.Sandbox, c *dataset.Candi
 	var r *ProbeResult
 	var err error
 	if len(pl.stdio) > 0 {
-		r, err = ProbeStdio(ctx, sb, pl.p, c, pl.stdio)
+		r, err = ProbeStdio(ctx, sb, pl.p, c, pl.stdio, pl.stdioSelf)
 	} else {
 		r, err = Probe(ctx, sb, pl.p, c, pl.probeTests, pl.calls)
 	}

@@ -68,23 +68,39 @@ func trimBlank(lines []string) string {
 
 // ProbeStdio runs a stdin/stdout program on each example: Held says which
 // outputs matched (label.CompareOutput), Sigs hash each output (normalised
-// to its tokens) for behaviour clusters.
-func ProbeStdio(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, examples []dataset.IOCase) (*ProbeResult, error) {
-	r := &ProbeResult{Held: make([]bool, len(examples)), Sigs: make([]string, len(examples))}
+// to its tokens) for behaviour clusters; then on each of the extra inputs
+// (toppass's own, see SelfStdin), whose signatures follow the examples'.
+func ProbeStdio(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, examples []dataset.IOCase, extra []string) (*ProbeResult, error) {
+	r := &ProbeResult{Held: make([]bool, len(examples)), Sigs: make([]string, len(examples)+len(extra))}
 	src, candLine := c.Source(p)
-	for i, ex := range examples {
-		res, err := sb.Run(ctx, &sandbox.Request{Mode: sandbox.ModeScript, Source: src, CandLine: candLine, Stdin: []byte(ex.Input)})
+	run := func(input string) (stdout string, sig string, err error) {
+		res, err := sb.Run(ctx, &sandbox.Request{Mode: sandbox.ModeScript, Source: src, CandLine: candLine, Stdin: []byte(input)})
 		if err != nil {
-			return nil, err
+			return "", "", err
 		}
 		finished := res.Stop == sandbox.StopOK && res.Outcome == "pass" || res.Stop == sandbox.StopExit && res.ExitCode == 0
 		if !finished {
-			r.Sigs[i] = "!" + string(res.Stop)
-			continue
+			return "", "!" + string(res.Stop), nil
 		}
-		r.Held[i], _ = label.CompareOutput(string(res.Stdout), ex.Output)
 		h := sha256.Sum256([]byte(strings.Join(strings.Fields(string(res.Stdout)), " ")))
-		r.Sigs[i] = hex.EncodeToString(h[:4])
+		return string(res.Stdout), hex.EncodeToString(h[:4]), nil
+	}
+	for i, ex := range examples {
+		out, sig, err := run(ex.Input)
+		if err != nil {
+			return nil, err
+		}
+		r.Sigs[i] = sig
+		if !strings.HasPrefix(sig, "!") {
+			r.Held[i], _ = label.CompareOutput(out, ex.Output)
+		}
+	}
+	for i, in := range extra {
+		_, sig, err := run(in)
+		if err != nil {
+			return nil, err
+		}
+		r.Sigs[len(examples)+i] = sig
 	}
 	return r, nil
 }

@@ -261,29 +261,31 @@ var Methods = []Method{
 		Params: Betas, Score: anchored},
 	{Name: "examples + behaviour + consensus", Note: "examples passed, then agreement on the self-made inputs, then lexical consensus (no model)", NeedsExamples: true,
 		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
-	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then neural, consensus and behaviour ranks", NeedsModel: true, NeedsExamples: true,
+	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then neural, consensus and behaviour ranks", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
-	{Name: "hybrid B", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 0.5, Consensus: 1, Behaviour: 3, Agreement: 1})
-		}},
-	{Name: "hybrid C", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 1, Agreement: 1})
-		}},
-	{Name: "hybrid D", Note: "exp", NeedsModel: true, NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 0, Consensus: 1, Behaviour: 2, Agreement: 1})
-		}},
-	{Name: "hybrid E", Note: "exp", NeedsModel: true, NeedsExamples: true,
+	{Name: "hybrid E", Note: "exp", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 {
 			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0, Behaviour: 2, Agreement: 1})
 		}},
-	{Name: "hybrid F", Note: "exp", NeedsModel: true, NeedsExamples: true,
+	{Name: "hybrid G", Note: "exp", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 0, Agreement: 1})
+			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 4, Agreement: 1})
 		}},
-	{Name: "hybrid over consensus", Note: "examples, then neural over consensus", NeedsModel: true, NeedsExamples: true,
+	{Name: "hybrid H", Note: "exp", NeedsModel: true,
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 10, Agreement: 1})
+		}},
+	{Name: "hybrid I", Note: "exp", NeedsModel: true,
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 0.5, Consensus: 1, Behaviour: 4, Agreement: 1})
+		}},
+	{Name: "hybrid J", Note: "exp", NeedsModel: true,
+		Score: func(g *Group, _ float64) []float64 {
+			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0.5, Behaviour: 4, Agreement: 1})
+		}},
+	{Name: "behaviour + consensus", Note: "exp: no examples",
+		Score: func(g *Group, _ float64) []float64 { return addZ(g.Behaviour, 1, g.Consensus, 0.001) }},
+	{Name: "hybrid over consensus", Note: "examples, then neural over consensus", NeedsModel: true,
 		Params: Betas, Score: func(g *Group, beta float64) []float64 { return examplesThen(g, anchored(g, beta)) }},
 }
 

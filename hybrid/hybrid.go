@@ -135,7 +135,7 @@ func Rule(f []float64) float64 { return DefaultRule.Score(f) }
 // examples' and self-made inputs, and the dual-agreement rank with
 // generated tests (when there are any), then by behaviour cluster.
 func (w RuleWeights) Score(f []float64) float64 {
-	mid := w.Neural*f[fNeuralRank] + w.Consensus*f[fConsensusRank] + w.Behaviour*f[fBehaviour]
+	mid := w.Neural*f[fNeuralRank] + w.Consensus*f[fConsensusRank] + w.Behaviour*f[fBehaviourRank]
 	sum := w.Neural + w.Consensus + w.Behaviour
 	if f[fAgreementNorm] > 0 || f[fAgreementRank] != 0.5 {
 		mid += w.Agreement * f[fAgreementRank]
