@@ -522,7 +522,7 @@ func calibration(all, part []*Group, set, gen string) (raw, cal float64) {
 				}
 			}
 		}
-		a, b := FitPlatt(vx, vy)
+		a, b := metrics.FitPlatt(vx, vy)
 		for _, g := range part {
 			if Half(g.TaskID) != half {
 				continue
@@ -533,42 +533,6 @@ func calibration(all, part []*Group, set, gen string) (raw, cal float64) {
 		}
 	}
 	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE
-}
-
-// FitPlatt fits P(pass) = sigmoid(a·x + b) to outcomes by maximum
-// likelihood (Newton's method on the two parameters, a little ridge).
-func FitPlatt(x []float64, y []bool) (a, b float64) {
-	a, b = 1, 0
-	if len(x) == 0 {
-		return a, b
-	}
-	for range 50 {
-		var ga, gb, haa, hab, hbb float64
-		for i, v := range x {
-			p := sigmoid(a*v + b)
-			t := 0.0
-			if y[i] {
-				t = 1
-			}
-			ga += (p - t) * v
-			gb += p - t
-			w := p * (1 - p)
-			haa += w * v * v
-			hab += w * v
-			hbb += w
-		}
-		ga, haa, hbb = ga+1e-3*(a-1), haa+1e-3, hbb+1e-3
-		det := haa*hbb - hab*hab
-		if math.Abs(det) < 1e-12 {
-			break
-		}
-		da, db := (hbb*ga-hab*gb)/det, (haa*gb-hab*ga)/det
-		a, b = a-da, b-db
-		if math.Abs(da)+math.Abs(db) < 1e-9 {
-			break
-		}
-	}
-	return a, b
 }
 
 func logit(p float64) float64 {

@@ -92,18 +92,3 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
-func TestFitPlatt(t *testing.T) {
-	// Outcomes drawn as sigmoid(2x - 1): the fit finds about a 2, b -1.
-	var x []float64
-	var y []bool
-	for i := range 4000 {
-		v := float64(i%200)/40 - 2.5
-		p := sigmoid(2*v - 1)
-		x = append(x, v)
-		y = append(y, float64((i*7919)%1000)/1000 < p)
-	}
-	a, b := FitPlatt(x, y)
-	if math.Abs(a-2) > 0.3 || math.Abs(b+1) > 0.3 {
-		t.Fatalf("a %v b %v", a, b)
-	}
-}

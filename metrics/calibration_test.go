@@ -26,3 +26,19 @@ func TestCalibrate(t *testing.T) {
 		t.Fatalf("empty: %+v", c)
 	}
 }
+
+func TestFitPlatt(t *testing.T) {
+	// Outcomes drawn as sigmoid(2x - 1): the fit finds about a 2, b -1.
+	var x []float64
+	var y []bool
+	for i := range 4000 {
+		v := float64(i%200)/40 - 2.5
+		p := 1 / (1 + math.Exp(-(2*v - 1)))
+		x = append(x, v)
+		y = append(y, float64((i*7919)%1000)/1000 < p)
+	}
+	a, b := FitPlatt(x, y)
+	if math.Abs(a-2) > 0.3 || math.Abs(b+1) > 0.3 {
+		t.Fatalf("a %v b %v", a, b)
+	}
+}

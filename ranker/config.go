@@ -21,6 +21,18 @@ type Config struct {
 	// among the problem's candidates (Anchor): a ranker that cannot fall
 	// far below the consensus it is given. Chosen on validation data.
 	ConsensusBeta *float64 `json:"consensus_beta,omitempty"`
+	// Calibration, when set, maps the pass logit to P(pass) by Platt
+	// scaling, sigmoid(A·logit + B), fit on validation data at the end of
+	// training. It changes the probability shown, never the ranking.
+	Calibration *Platt `json:"calibration,omitempty"`
+}
+
+// Platt is a logistic calibration of a logit.
+type Platt struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+	// Fit says on what (the validation problems, how many candidates).
+	Fit string `json:"fit,omitempty"`
 }
 
 // MaxLen is the longest sequence the position table covers.
@@ -33,6 +45,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("ranker: config has a size out of range: %+v", c)
 	case c.ConsensusBeta != nil && (*c.ConsensusBeta < 0 || math.IsNaN(*c.ConsensusBeta)):
 		return fmt.Errorf("ranker: consensus_beta %v is negative", *c.ConsensusBeta)
+	case c.Calibration != nil && (!(c.Calibration.A > 0) || math.IsNaN(c.Calibration.B) || math.IsInf(c.Calibration.A+c.Calibration.B, 0)):
+		return fmt.Errorf("ranker: calibration %+v: a must be positive and both finite", *c.Calibration)
 	case c.Dim%c.Heads != 0:
 		return fmt.Errorf("ranker: dim %d is not a multiple of heads %d", c.Dim, c.Heads)
 	}

@@ -306,6 +306,9 @@ func (m *Model) predictions(g *Group, raw *netOutputs) []Prediction {
 		p := &preds[i]
 		p.Score = sigmoid(float64(pass[i]))
 		p.PPass = p.Score
+		if c := m.Config.Calibration; c != nil {
+			p.PPass = sigmoid(c.A*float64(pass[i]) + c.B)
+		}
 		t := softmax(tern[i*3 : i*3+3])
 		p.PIntent, p.PExec = t[1], t[2]
 		var classes []string

@@ -244,7 +244,44 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 			return nil, err
 		}
 	}
-	return finalModel(backend, opts.ModelDir, m)
+	best, err := finalModel(backend, opts.ModelDir, m)
+	if err != nil || len(val) == 0 {
+		return best, err
+	}
+	if err := Calibrate(best, val); err != nil {
+		return nil, err
+	}
+	return best, best.Save(opts.ModelDir, false)
+}
+
+// Calibrate fits m's Platt scaling of P(pass) on problems (validation
+// data: problems it did not train on) and sets it in m's config; a fit
+// that would not keep the order of the logits is not set.
+func Calibrate(m *ranker.Model, probs []*Problem) error {
+	saved := m.Config.Calibration
+	m.Config.Calibration = nil
+	var x []float64
+	var y []bool
+	for _, p := range probs {
+		preds, err := m.Predict(p.Group)
+		if err != nil {
+			m.Config.Calibration = saved
+			return err
+		}
+		for i, r := range p.Rows {
+			q := math.Min(1-1e-7, math.Max(1e-7, preds[i].PPass))
+			x, y = append(x, math.Log(q/(1-q))), append(y, r.Label.Passed)
+		}
+	}
+	a, b := metrics.FitPlatt(x, y)
+	if !(a > 0) || math.IsNaN(b) || math.IsInf(a+b, 0) {
+		slog.Warn("calibration not set: the fit does not keep the order", "a", a, "b", b)
+		m.Config.Calibration = saved
+		return nil
+	}
+	m.Config.Calibration = &ranker.Platt{A: a, B: b, Fit: fmt.Sprintf("validation: %d problems, %d candidates", len(probs), len(x))}
+	slog.Info("P(pass) calibrated on validation", "a", a, "b", b, "candidates", len(x))
+	return nil
 }
 
 func finalModel(backend backends.Backend, dir string, m *ranker.Model) (*ranker.Model, error) {

@@ -165,3 +165,48 @@ func TestGradientsFinite(t *testing.T) {
 		}
 	}
 }
+
+// With validation problems, training ends by fitting P(pass)'s calibration
+// on them: saved with the model, it moves the probabilities toward the
+// validation pass rate and leaves the ranking alone.
+func TestTrainCalibratesOnValidation(t *testing.T) {
+	probs := toyProblems()
+	tok := TokenizerFor(probs, 300)
+	dir := t.TempDir()
+	o := tinyOptions(dir, 20)
+	o.ValEvery = 10
+	m, err := Train(context.Background(), backend(t), tok, o, probs[:3], probs[3:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Config.Calibration
+	if c == nil || !(c.A > 0) || c.Fit == "" {
+		t.Fatalf("no calibration fit: %+v", c)
+	}
+	loaded, err := ranker.Load(backend(t), dir)
+	if err != nil || loaded.Config.Calibration == nil || *loaded.Config.Calibration != *c {
+		t.Fatalf("calibration not saved: %v %+v", err, loaded.Config.Calibration)
+	}
+	Encode(loaded, probs)
+	preds, err := loaded.Predict(probs[3].Group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The validation problem passes 2 of 8: calibrated P(pass) averages
+	// near that; the ranking score is the uncalibrated one.
+	var mean float64
+	for _, p := range preds {
+		mean += p.PPass
+	}
+	mean /= float64(len(preds))
+	if math.Abs(mean-0.25) > 0.15 {
+		t.Errorf("mean calibrated P(pass) %.3f on a problem passing 25 %%", mean)
+	}
+	loaded.Config.Calibration = nil
+	raw, _ := loaded.Predict(probs[3].Group)
+	for i := range preds {
+		if preds[i].Score != raw[i].Score {
+			t.Fatalf("calibration changed the ranking score: %v vs %v", preds[i].Score, raw[i].Score)
+		}
+	}
+}
