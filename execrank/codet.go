@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/sandbox"
@@ -93,9 +94,10 @@ type ProbeResult struct {
 }
 
 // Probe runs candidate c of problem p against tests, then evaluates calls
-// and hashes their results. A run stopped early (timeout, crash) fails the
-// tests it did not reach and leaves later signatures empty.
-func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, tests, calls []string) (*ProbeResult, error) {
+// and hashes their results, within budget (0: the sandbox's). A run
+// stopped early (timeout, crash) fails the tests it did not reach and
+// leaves later signatures empty.
+func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, tests, calls []string, budget time.Duration) (*ProbeResult, error) {
 	r := &ProbeResult{Held: make([]bool, len(tests)), Sigs: make([]string, len(calls))}
 	if len(tests) == 0 && len(calls) == 0 {
 		return r, nil
@@ -103,7 +105,7 @@ func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *data
 	src, candLine := c.Source(p)
 	res, err := sb.Run(ctx, &sandbox.Request{
 		Mode: sandbox.ModeProbe, Source: src, CandLine: candLine,
-		Entry: p.EntryPoint, Setup: p.TestSetupCode, Tests: tests, Calls: calls,
+		Entry: p.EntryPoint, Setup: p.TestSetupCode, Tests: tests, Calls: calls, Timeout: budget,
 	})
 	if err != nil {
 		return nil, err

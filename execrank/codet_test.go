@@ -73,7 +73,7 @@ func TestProbeInSandbox(t *testing.T) {
 	if want := []string{"inc(1)", "inc('a')", "inc(0)", "inc(-1)"}; !reflect.DeepEqual(calls, want) {
 		t.Fatalf("calls %q", calls)
 	}
-	r, err := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code}, tests, calls)
+	r, err := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code}, tests, calls, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,20 +85,20 @@ func TestProbeInSandbox(t *testing.T) {
 	}
 	// The same behaviour written differently has the same signature.
 	code2 := "    return 1 + x\n"
-	r2, _ := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code2}, tests, calls)
+	r2, _ := Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &code2}, tests, calls, 0)
 	if !reflect.DeepEqual(r.Sigs, r2.Sigs) {
 		t.Fatalf("signatures differ: %q vs %q", r.Sigs, r2.Sigs)
 	}
 	// An always-equal object holds no test; a loop holds none it did not reach.
 	cheat := "    class E:\n        def __eq__(s, o): return True\n    return E()\n"
-	r, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &cheat}, tests, nil)
+	r, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &cheat}, tests, nil, 0)
 	for i, h := range r.Held {
 		if h {
 			t.Errorf("always-equal object held test %d", i)
 		}
 	}
 	loop := "    while x == 0:\n        pass\n    return x + 1\n"
-	r, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &loop}, tests, nil)
+	r, _ = Probe(context.Background(), sb, p, &dataset.Candidate{TaskID: "t", Index: &zero, Completion: &loop}, tests, nil, 0)
 	if want := []bool{true, false, false, false, false, false}; !reflect.DeepEqual(r.Held, want) {
 		t.Fatalf("looping candidate: %v, want %v", r.Held, want)
 	}

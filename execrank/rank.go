@@ -272,6 +272,21 @@ type Cache interface {
 	Put(key string, r *ProbeResult) error
 }
 
+// MaxProbeBudget caps a probe run's time budget (seconds of native
+// CPython, like the sandbox's): examples and self-made inputs are small,
+// and a ranking's time per problem stays bounded — at most its candidates
+// × this ÷ the workers, when every one of them loops.
+const MaxProbeBudget = time.Second
+
+// ProbeBudget is the budget of a probe run under a sandbox budget (0: the
+// sandbox's default).
+func ProbeBudget(sandboxBudget time.Duration) time.Duration {
+	if sandboxBudget <= 0 || sandboxBudget > MaxProbeBudget {
+		return MaxProbeBudget
+	}
+	return sandboxBudget
+}
+
 // plan is how one problem's candidates are probed: the prompt's examples
 // (or stdin/stdout examples), then the generated tests, then the calls of
 // both for behaviour signatures, all in one run per candidate.
@@ -291,7 +306,7 @@ type plan struct {
 // prepare makes the run's tests and calls: the examples', the tests', and
 // selfInputs made-up calls (function-style problems).
 func (pl *plan) prepare(budget time.Duration, selfInputs int) {
-	pl.budget = budget
+	pl.budget = ProbeBudget(budget)
 	pl.probeTests = append(append([]string(nil), pl.examples...), pl.tests...)
 	pl.calls = CallsOf(pl.probeTests, pl.p.EntryPoint)
 	if selfInputs > 0 && len(pl.stdio) == 0 && pl.p.Kind() != dataset.KindStdio {
@@ -330,9 +345,9 @@ func (pl *plan) probe(ctx context.Context, sb *sandbox.Sandbox, c *dataset.Candi
 	var r *ProbeResult
 	var err error
 	if len(pl.stdio) > 0 {
-		r, err = ProbeStdio(ctx, sb, pl.p, c, pl.stdio, pl.stdioSelf)
+		r, err = ProbeStdio(ctx, sb, pl.p, c, pl.stdio, pl.stdioSelf, pl.budget)
 	} else {
-		r, err = Probe(ctx, sb, pl.p, c, pl.probeTests, pl.calls)
+		r, err = Probe(ctx, sb, pl.p, c, pl.probeTests, pl.calls, pl.budget)
 	}
 	if err != nil {
 		return nil, err

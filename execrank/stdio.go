@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/label"
@@ -70,11 +71,13 @@ func trimBlank(lines []string) string {
 // outputs matched (label.CompareOutput), Sigs hash each output (normalised
 // to its tokens) for behaviour clusters; then on each of the extra inputs
 // (toppass's own, see SelfStdin), whose signatures follow the examples'.
-func ProbeStdio(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, examples []dataset.IOCase, extra []string) (*ProbeResult, error) {
+// Each run has budget (0: the sandbox's).
+func ProbeStdio(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *dataset.Candidate, examples []dataset.IOCase, extra []string,
+	budget time.Duration) (*ProbeResult, error) {
 	r := &ProbeResult{Held: make([]bool, len(examples)), Sigs: make([]string, len(examples)+len(extra))}
 	src, candLine := c.Source(p)
 	run := func(input string) (stdout string, sig string, err error) {
-		res, err := sb.Run(ctx, &sandbox.Request{Mode: sandbox.ModeScript, Source: src, CandLine: candLine, Stdin: []byte(input)})
+		res, err := sb.Run(ctx, &sandbox.Request{Mode: sandbox.ModeScript, Source: src, CandLine: candLine, Stdin: []byte(input), Timeout: budget})
 		if err != nil {
 			return "", "", err
 		}

@@ -47,12 +47,12 @@ func TestProbeStdio(t *testing.T) {
 	p := &dataset.Problem{TaskID: "S/0"}
 	ex := []dataset.IOCase{{Input: "3\n1 2 3\n", Output: "6\n"}, {Input: "1\n5\n", Output: "5\n"}}
 	sol := func(s string) *dataset.Candidate { return &dataset.Candidate{TaskID: "S/0", Solution: &s} }
-	right, err := ProbeStdio(context.Background(), sb, p, sol("input()\nprint(sum(map(int, input().split())))\n"), ex, nil)
+	right, err := ProbeStdio(context.Background(), sb, p, sol("input()\nprint(sum(map(int, input().split())))\n"), ex, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong, _ := ProbeStdio(context.Background(), sb, p, sol("input()\nprint(max(map(int, input().split())))\n"), ex, nil)
-	loop, _ := ProbeStdio(context.Background(), sb, p, sol("while True:\n    pass\n"), ex[:1], nil)
+	wrong, _ := ProbeStdio(context.Background(), sb, p, sol("input()\nprint(max(map(int, input().split())))\n"), ex, nil, 0)
+	loop, _ := ProbeStdio(context.Background(), sb, p, sol("while True:\n    pass\n"), ex[:1], nil, 0)
 	if !right.Held[0] || !right.Held[1] || wrong.Held[0] || !wrong.Held[1] || loop.Held[0] {
 		t.Fatalf("held: right %v wrong %v loop %v", right.Held, wrong.Held, loop.Held)
 	}
