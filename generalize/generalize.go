@@ -28,6 +28,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,16 +50,32 @@ type Spec struct {
 	// Examples, when set, is a problems file whose prompts state the
 	// examples (HumanEval's original prompts); else Problems'.
 	Examples string
+	// MaxCands keeps the first n candidates of each problem and generator
+	// of this set (0: Config.MaxCands).
+	MaxCands int
 }
 
-// ParseSpec reads "name=problems,candidates,labels[,examples]".
+// ReferenceLabels, as a set's labels, takes each candidate's verdict from
+// its reference_status field ("OK" passes): the verdicts a dataset ships
+// with (code-davinci-002's, from MultiPL-E's harness).
+const ReferenceLabels = "reference"
+
+// ParseSpec reads "name[/max]=problems,candidates,labels[,examples]".
 func ParseSpec(s string) (Spec, error) {
 	name, rest, ok := strings.Cut(s, "=")
 	parts := strings.Split(rest, ",")
 	if !ok || name == "" || len(parts) < 3 || len(parts) > 4 {
-		return Spec{}, fmt.Errorf("--set %q: want name=problems,candidates,labels[,examples-problems]", s)
+		return Spec{}, fmt.Errorf("--set %q: want name[/max-candidates]=problems,candidates,labels|reference[,examples-problems]", s)
 	}
-	sp := Spec{Name: name, Problems: parts[0], Candidates: parts[1], Labels: parts[2]}
+	maxCands := 0
+	if n, m, ok := strings.Cut(name, "/"); ok {
+		v, err := strconv.Atoi(m)
+		if err != nil || v <= 0 || n == "" {
+			return Spec{}, fmt.Errorf("--set %q: %q is not a name/number of candidates", s, name)
+		}
+		name, maxCands = n, v
+	}
+	sp := Spec{Name: name, Problems: parts[0], Candidates: parts[1], Labels: parts[2], MaxCands: maxCands}
 	if len(parts) == 4 {
 		sp.Examples = parts[3]
 	}
@@ -128,9 +145,13 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 	if err := dataset.ReadCandidates(sp.Candidates, func(c *dataset.Candidate) error { cands = append(cands, c); return nil }, cfg.OnError); err != nil {
 		return nil, err
 	}
-	labels, _, err := dataset.ReadLabels(sp.Labels, cfg.OnError)
+	labels, err := readLabels(sp, cands, cfg.OnError)
 	if err != nil {
 		return nil, err
+	}
+	maxCands := cfg.MaxCands
+	if sp.MaxCands > 0 {
+		maxCands = sp.MaxCands
 	}
 	type key struct{ task, gen string }
 	byKey := map[key][]*dataset.Candidate{}
@@ -143,7 +164,7 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 		if byKey[k] == nil {
 			order = append(order, k)
 		}
-		if cfg.MaxCands == 0 || len(byKey[k]) < cfg.MaxCands {
+		if maxCands == 0 || len(byKey[k]) < maxCands {
 			byKey[k] = append(byKey[k], c)
 		}
 	}
@@ -192,6 +213,28 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 		}
 	}
 	return out, nil
+}
+
+// readLabels reads a set's labels file, or takes them from the
+// candidates' reference verdicts (ReferenceLabels).
+func readLabels(sp Spec, cands []*dataset.Candidate, onErr func(*dataset.LineError) error) (map[dataset.Key]*dataset.Label, error) {
+	if sp.Labels != ReferenceLabels {
+		labels, _, err := dataset.ReadLabels(sp.Labels, onErr)
+		return labels, err
+	}
+	labels := map[dataset.Key]*dataset.Label{}
+	for _, c := range cands {
+		if c.ReferenceStatus == "" {
+			return nil, fmt.Errorf("%s:%d: no reference_status (labels %q take the verdicts from the candidates)", c.File, c.Line, ReferenceLabels)
+		}
+		ok := c.ReferenceStatus == "OK"
+		l := &dataset.Label{TaskID: c.TaskID, Index: *c.Index, Passed: ok, Status: "fail"}
+		if ok {
+			l.Status = "pass"
+		}
+		labels[c.Key()] = l
+	}
+	return labels, nil
 }
 
 // AllGenerators names the part of a set with every generator's candidates
