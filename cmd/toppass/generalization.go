@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,7 +19,8 @@ import (
 
 type generalizationCmd struct {
 	Set        []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
-	ModelDir   string   `help:"The neural model to measure (default: none, only the methods that learn nothing). It must not have trained on these problems or generators: say how it was trained with --model-note."`
+	ModelDir   string   `help:"The neural model to measure (default: the shipped one). It must not have trained on these problems or generators: say how it was trained with --model-note."`
+	NoModel    bool     `help:"Measure only the methods that need no model."`
 	ModelNote  string   `help:"How the model was trained, printed above the tables."`
 	Backend    string   `default:"go" help:"GoMLX backend."`
 	MaxCands   int      `default:"0" help:"Keep the first N candidates per problem and generator (0: all)."`
@@ -49,7 +51,7 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 	}
 	defer sb.Close(ctx)
 	cfg.SB = sb
-	if c.ModelDir != "" {
+	if !c.NoModel {
 		if cfg.Model, err = loadModel(c.Backend, c.ModelDir); err != nil {
 			return err
 		}
@@ -85,7 +87,7 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Generalization: ranked pass@1 and the share of the random-to-oracle gap closed, per set and generator.\n")
 	if cfg.Model != nil {
-		fmt.Fprintf(&b, "Neural model: %s (%s).\n", c.ModelDir, c.ModelNote)
+		fmt.Fprintf(&b, "Neural model: %s (%s).\n", cmp.Or(c.ModelDir, "the shipped model"), c.ModelNote)
 	}
 	for _, m := range generalize.Methods {
 		if m.NeedsModel && cfg.Model == nil {
