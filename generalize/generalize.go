@@ -299,37 +299,21 @@ var Methods = []Method{
 	{Name: "toppass lexical", Note: "`rank --method lexical`", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 { return g.Lexical }},
 	{Name: "neural", Note: "`rank --method neural`", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 { return g.Neural }},
+		Score: func(g *Group, _ float64) []float64 {
+			out := make([]float64, len(g.preds))
+			for i, p := range g.preds {
+				out[i] = p.Score
+			}
+			return out
+		}},
 	{Name: "neural over consensus", Note: "consensus + β · the neural logit, z-scored in the group; β fit problem- and generator-disjoint", NeedsModel: true,
 		Params: Betas, Score: anchored},
-	{Name: "examples + behaviour + consensus", Note: "examples passed, then agreement on the self-made inputs, then lexical consensus (no model)", NeedsExamples: true,
-		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
-	{Name: "hybrid", Note: "`rank --method hybrid` (rule): examples, then neural, consensus and behaviour ranks", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
-	{Name: "hybrid E", Note: "exp", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0, Behaviour: 2, Agreement: 1})
-		}},
-	{Name: "hybrid G", Note: "exp", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 4, Agreement: 1})
-		}},
-	{Name: "hybrid H", Note: "exp", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 1, Behaviour: 10, Agreement: 1})
-		}},
-	{Name: "hybrid I", Note: "exp", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 0.5, Consensus: 1, Behaviour: 4, Agreement: 1})
-		}},
-	{Name: "hybrid J", Note: "exp", NeedsModel: true,
-		Score: func(g *Group, _ float64) []float64 {
-			return hybridRule(g, hybrid.RuleWeights{Neural: 1, Consensus: 0.5, Behaviour: 4, Agreement: 1})
-		}},
-	{Name: "behaviour + consensus", Note: "exp: no examples",
+	{Name: "behaviour + consensus", Note: "toppass's own inputs without a model: agreement with the others' behaviour on them, ties broken by lexical consensus",
 		Score: func(g *Group, _ float64) []float64 { return addZ(g.Behaviour, 1, g.Consensus, 0.001) }},
-	{Name: "hybrid over consensus", Note: "examples, then neural over consensus", NeedsModel: true,
-		Params: Betas, Score: func(g *Group, beta float64) []float64 { return examplesThen(g, anchored(g, beta)) }},
+	{Name: "examples + behaviour + consensus", Note: "the prompt's examples passed, then behaviour agreement, then lexical consensus (no model)", NeedsExamples: true,
+		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
+	{Name: "hybrid", Note: "`rank --method hybrid` (the rule): examples passed, then the ranks of behaviour agreement (4), neural (1), consensus (0.5)", NeedsModel: true,
+		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
 }
 
 // Betas are the residual weights fit chooses from.

@@ -5,6 +5,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/ranker"
 )
 
 // group builds a group of candidates with the given labels, consensus and
@@ -19,6 +22,9 @@ func group(set, gen, task string, passed []bool, cons, neural []float64, ex []bo
 		}
 		g.ExPassed = append(g.ExPassed, p)
 		g.Lexical = append(g.Lexical, cons[i])
+		g.Behaviour = append(g.Behaviour, 0)
+		g.preds = append(g.preds, ranker.Prediction{Score: neural[i], PPass: neural[i]})
+		g.exec = append(g.exec, execrank.ScoreLine{Examples: 1, ExamplesPassed: p})
 	}
 	return g
 }
@@ -69,8 +75,10 @@ func TestEvaluateChoosesOnOtherGeneratorsAndProblems(t *testing.T) {
 	if r := rows["neural over consensus"]; r.Pass1 != 100 || strings.Contains(r.Params, "β 0,") || r.Gap != 100 {
 		t.Fatalf("neural over consensus %+v", r)
 	}
-	if r := rows["hybrid over consensus"]; r.Pass1 != 100 {
-		t.Fatalf("hybrid over consensus %+v", r)
+	// The hybrid: the two candidates passing the example, then the
+	// neural rank outweighs consensus's.
+	if r := rows["hybrid"]; r.Pass1 != 100 {
+		t.Fatalf("hybrid %+v", r)
 	}
 	// Without a model, the model's rows are absent.
 	for _, r := range Evaluate(gs, false)[0].Rows {

@@ -40,8 +40,11 @@ type Options struct {
 	Patience        int     // stop after N validations without improvement (0: never)
 	CheckpointEvery int     // save a resumable checkpoint every N steps
 	Seed            uint64
-	StopAt          int       // pause (with a checkpoint) after this step, to split a run; 0: run to the end
-	Progress        io.Writer // progress bar (nil: none)
+	StopAt          int // pause (with a checkpoint) after this step, to split a run; 0: run to the end
+	// NoCalibration skips fitting P(pass)'s calibration on the validation
+	// problems at the end (see Calibrate).
+	NoCalibration bool
+	Progress      io.Writer // progress bar (nil: none)
 	// Init, when set, is the model a new run starts from (fine-tuning);
 	// its config and tokenizer are kept. A run that resumes from its
 	// checkpoint ignores it.
@@ -245,7 +248,7 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 		}
 	}
 	best, err := finalModel(backend, opts.ModelDir, m)
-	if err != nil || len(val) == 0 {
+	if err != nil || len(val) == 0 || opts.NoCalibration {
 		return best, err
 	}
 	if err := Calibrate(best, val); err != nil {

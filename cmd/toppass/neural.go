@@ -44,6 +44,7 @@ type trainFlags struct {
 	ValEvery   int      `default:"150" help:"Validate every N steps."`
 	Patience   int      `default:"3" help:"Stop after N validations without improvement (0: never)."`
 	Seed       uint64   `default:"1" help:"Seed for sampling."`
+	Calibrate  bool     `default:"true" negatable:"" help:"Fit P(pass)'s calibration (Platt scaling) on the validation problems at the end (--no-calibrate: when they are unlike the problems the model will rank)."`
 	Backend    string   `default:"go" help:"GoMLX backend: go (pure Go, CPU) or, in a binary built with -tags xla, xla:cuda / xla:cpu."`
 }
 
@@ -98,6 +99,7 @@ func (f *trainFlags) options(dir string) trainer.Options {
 	o.Loss = trainer.LossParams{Loss: f.Loss, TopP: f.TopP, TopQ: f.TopQ, Lambda: f.Lambda, AuxWeight: f.AuxWeight}
 	o.Steps, o.GroupSize, o.LR, o.Warmup, o.ValEvery, o.Patience, o.Seed = f.Steps, f.Group, f.LR, f.Warmup, f.ValEvery, f.Patience, f.Seed
 	o.Progress = os.Stderr
+	o.NoCalibration = !f.Calibrate
 	return o
 }
 
