@@ -102,4 +102,3 @@ func TestParseSpec(t *testing.T) {
 		}
 	}
 }
-

@@ -85,4 +85,3 @@ func FitPlatt(x []float64, y []bool) (a, b float64) {
 	}
 	return a, b
 }
-
