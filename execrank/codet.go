@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/pylit"
 	"github.com/toppass/toppass/sandbox"
 )
 
@@ -141,7 +142,7 @@ func CallsOf(tests []string, entry string) []string {
 		if k < 0 {
 			continue
 		}
-		end := matchParen(t, k+len(name))
+		end := pylit.MatchBracket(t, k+len(name))
 		if end < 0 {
 			continue
 		}

@@ -3,6 +3,8 @@ package execrank
 import (
 	"regexp"
 	"strings"
+
+	"github.com/toppass/toppass/internal/pylit"
 )
 
 // ExtractExamples turns the examples a prompt states into assert
@@ -53,7 +55,7 @@ func ExtractExamples(prompt, entry string) []string {
 		}
 		// A stated assert (MBPP's form, "assert set(f(x)) == set(y)",
 		// "assert math.isclose(f(x), 1.5)") is kept as written.
-		if strings.HasPrefix(t, "assert ") && strings.Contains(t, name+"(") && balanced(t) {
+		if strings.HasPrefix(t, "assert ") && strings.Contains(t, name+"(") && pylit.Balanced(t) {
 			if !seen[t] {
 				seen[t] = true
 				out = append(out, t)
@@ -64,7 +66,7 @@ func ExtractExamples(prompt, entry string) []string {
 		if k < 0 || (k > 0 && isIdentByte(t[k-1]) && t[k-1] != '.') {
 			continue
 		}
-		end := matchParen(t, k+len(name))
+		end := pylit.MatchBracket(t, k+len(name))
 		if end < 0 {
 			continue
 		}
@@ -97,59 +99,4 @@ func cleanExpected(s string) string {
 
 func isIdentByte(c byte) bool {
 	return c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// balanced says whether every bracket in s outside string literals is
-// closed.
-func balanced(s string) bool {
-	depth := 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(' || c == '[' || c == '{':
-			depth++
-		case c == ')' || c == ']' || c == '}':
-			if depth--; depth < 0 {
-				return false
-			}
-		}
-	}
-	return depth == 0 && quote == 0
-}
-
-// matchParen returns the index of the parenthesis closing the one at open,
-// skipping string literals, or -1.
-func matchParen(s string, open int) int {
-	depth := 0
-	var quote byte
-	for i := open; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(' || c == '[' || c == '{':
-			depth++
-		case c == ')' || c == ']' || c == '}':
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }

@@ -429,7 +429,7 @@ func hintedParams(prompt, entry string) ([]string, bool) {
 		return nil, false
 	}
 	open := k + len("def "+name)
-	end := matchParen(prompt, open)
+	end := pylit.MatchBracket(prompt, open)
 	if end < 0 {
 		return nil, false
 	}

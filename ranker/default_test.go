@@ -16,11 +16,7 @@ func TestDefaultModelScoresTheSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errs dataset.ErrorLog
-	probs, order, byTask, err := ProblemCandidates("../testdata/sample/problems.jsonl", "../testdata/sample/candidates.jsonl", &errs)
-	if err != nil || errs.Err() != nil {
-		t.Fatal(err, errs.Err())
-	}
+	probs, order, byTask := sample(t)
 	dir := t.TempDir()
 	if err := m.Save(dir, false); err != nil {
 		t.Fatal(err)
@@ -49,4 +45,15 @@ func TestDefaultModelScoresTheSample(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sample reads the shipped sample's problems and candidates.
+func sample(t *testing.T) (map[string]*dataset.Problem, []string, map[string][]*dataset.Candidate) {
+	t.Helper()
+	var errs dataset.ErrorLog
+	probs, order, byTask, err := ProblemCandidates("../testdata/sample/problems.jsonl", "../testdata/sample/candidates.jsonl", &errs)
+	if err != nil || errs.Err() != nil {
+		t.Fatal(err, errs.Err())
+	}
+	return probs, order, byTask
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/toppass/toppass/dataset"
 )
 
 // The Go inference path computes what the graph computes: the same
@@ -19,11 +18,7 @@ func TestGoInferenceEqualsGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errs dataset.ErrorLog
-	probs, order, byTask, err := ProblemCandidates("../testdata/sample/problems.jsonl", "../testdata/sample/candidates.jsonl", &errs)
-	if err != nil || errs.Err() != nil {
-		t.Fatal(err, errs.Err())
-	}
+	probs, order, byTask := sample(t)
 	var groups []*Group
 	for _, id := range order {
 		groups = append(groups, m.Encode(ProblemText(probs[id]), Codes(byTask[id]), nil))

@@ -603,14 +603,13 @@ func (p *parser) escape(out *strings.Builder, bytes bool) error {
 	return nil
 }
 
-// SplitTopLevel splits s at the commas outside brackets and string
-// literals ("1, [2, 3], 'a,b'" gives three parts), trimmed; a trailing
-// comma gives no empty part.
-func SplitTopLevel(s string) []string {
-	var out []string
-	depth, start := 0, 0
+// walk visits the bytes of s from start that lie outside string
+// literals, with the bracket depth before each (a closing bracket is
+// visited at its opening's depth minus one); visit returns false to stop.
+// It returns whether the walk ended outside a string, and the depth there.
+func walk(s string, start int, visit func(i, depth int, c byte) bool) (closed bool, depth int) {
 	var quote byte
-	for i := 0; i < len(s); i++ {
+	for i := start; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case quote != 0:
@@ -619,19 +618,62 @@ func SplitTopLevel(s string) []string {
 			} else if c == quote {
 				quote = 0
 			}
+			continue
 		case c == '\'' || c == '"':
 			quote = c
+			continue
 		case c == '(' || c == '[' || c == '{':
 			depth++
 		case c == ')' || c == ']' || c == '}':
 			depth--
-		case c == ',' && depth == 0:
+		}
+		if !visit(i, depth, c) {
+			return true, depth
+		}
+	}
+	return quote == 0, depth
+}
+
+// SplitTopLevel splits s at the commas outside brackets and string
+// literals ("1, [2, 3], 'a,b'" gives three parts), trimmed; a trailing
+// comma gives no empty part.
+func SplitTopLevel(s string) []string {
+	var out []string
+	start := 0
+	walk(s, 0, func(i, depth int, c byte) bool {
+		if c == ',' && depth == 0 {
 			out = append(out, strings.TrimSpace(s[start:i]))
 			start = i + 1
 		}
-	}
+		return true
+	})
 	if last := strings.TrimSpace(s[start:]); last != "" {
 		out = append(out, last)
 	}
 	return out
+}
+
+// MatchBracket returns the index of the bracket closing the one at open,
+// skipping string literals, or -1.
+func MatchBracket(s string, open int) int {
+	end := -1
+	walk(s, open, func(i, depth int, c byte) bool {
+		if depth == 0 && (c == ')' || c == ']' || c == '}') {
+			end = i
+			return false
+		}
+		return true
+	})
+	return end
+}
+
+// Balanced says whether every bracket of s outside string literals is
+// closed, and no string is left open.
+func Balanced(s string) bool {
+	ok := true
+	closed, depth := walk(s, 0, func(_, depth int, _ byte) bool {
+		ok = depth >= 0
+		return ok
+	})
+	return ok && closed && depth == 0
 }

@@ -92,3 +92,18 @@ func TestSplitTopLevel(t *testing.T) {
 		t.Errorf("SplitTopLevel = %q, want %q", got, want)
 	}
 }
+
+func TestBrackets(t *testing.T) {
+	s := `f(a, "x)", [1, (2)], {'}': 3}) + g(1)`
+	if got := MatchBracket(s, 1); got != strings.Index(s, " + ")-1 {
+		t.Errorf("MatchBracket = %d, want %d", got, strings.Index(s, " + ")-1)
+	}
+	if got := MatchBracket("f(1", 1); got != -1 {
+		t.Errorf("unclosed: %d", got)
+	}
+	for src, want := range map[string]bool{s: true, "f(1))": false, "f(1": false, `f(")")`: true, `f("`: false, "": true, ")(": false} {
+		if Balanced(src) != want {
+			t.Errorf("Balanced(%q) = %v", src, !want)
+		}
+	}
+}
