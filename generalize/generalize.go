@@ -53,6 +53,9 @@ type Spec struct {
 	// MaxCands keeps the first n candidates of each problem and generator
 	// of this set (0: Config.MaxCands).
 	MaxCands int
+	// Tests, when set, are model-generated tests (execrank's formats):
+	// CodeT dual agreement joins the evidence.
+	Tests string
 }
 
 // ReferenceLabels, as a set's labels, takes each candidate's verdict from
@@ -60,12 +63,13 @@ type Spec struct {
 // with (code-davinci-002's, from MultiPL-E's harness).
 const ReferenceLabels = "reference"
 
-// ParseSpec reads "name[/max]=problems,candidates,labels[,examples]".
+// ParseSpec reads "name[/max]=problems,candidates,labels[,examples[,tests]]"
+// (examples may be empty).
 func ParseSpec(s string) (Spec, error) {
 	name, rest, ok := strings.Cut(s, "=")
 	parts := strings.Split(rest, ",")
-	if !ok || name == "" || len(parts) < 3 || len(parts) > 4 {
-		return Spec{}, fmt.Errorf("--set %q: want name[/max-candidates]=problems,candidates,labels|reference[,examples-problems]", s)
+	if !ok || name == "" || len(parts) < 3 || len(parts) > 5 {
+		return Spec{}, fmt.Errorf("--set %q: want name[/max-candidates]=problems,candidates,labels|reference[,examples-problems[,generated-tests]]", s)
 	}
 	maxCands := 0
 	if n, m, ok := strings.Cut(name, "/"); ok {
@@ -76,8 +80,11 @@ func ParseSpec(s string) (Spec, error) {
 		name, maxCands = n, v
 	}
 	sp := Spec{Name: name, Problems: parts[0], Candidates: parts[1], Labels: parts[2], MaxCands: maxCands}
-	if len(parts) == 4 {
+	if len(parts) >= 4 {
 		sp.Examples = parts[3]
+	}
+	if len(parts) == 5 {
+		sp.Tests = parts[4]
 	}
 	return sp, nil
 }
@@ -149,6 +156,12 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 	if err != nil {
 		return nil, err
 	}
+	tests := map[string][]string{}
+	if sp.Tests != "" {
+		if tests, err = execrank.ReadGeneratedTests(sp.Tests, probs, 5, cfg.OnError); err != nil {
+			return nil, err
+		}
+	}
 	maxCands := cfg.MaxCands
 	if sp.MaxCands > 0 {
 		maxCands = sp.MaxCands
@@ -192,7 +205,7 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 	}
 	var out []*Group
 	add := func(task, gen string, cs []*dataset.Candidate) error {
-		g, err := makeGroup(ctx, cfg, sp.Name, gen, probs[task], exProbs[task], cs, labels)
+		g, err := makeGroup(ctx, cfg, sp.Name, gen, probs[task], exProbs[task], tests[task], cs, labels)
 		if err != nil {
 			return err
 		}
@@ -242,7 +255,7 @@ func readLabels(sp Spec, cands []*dataset.Candidate, onErr func(*dataset.LineErr
 const AllGenerators = "all generators"
 
 // makeGroup computes every method's inputs for one problem's candidates.
-func makeGroup(ctx context.Context, cfg Config, set, gen string, p, ex *dataset.Problem, cs []*dataset.Candidate,
+func makeGroup(ctx context.Context, cfg Config, set, gen string, p, ex *dataset.Problem, tests []string, cs []*dataset.Candidate,
 	labels map[dataset.Key]*dataset.Label) (*Group, error) {
 	g := &Group{Set: set, Generator: gen, TaskID: p.TaskID, Consensus: ranker.SimpleConsensus(ranker.Codes(cs))}
 	if g.Generator == "" {
@@ -255,7 +268,7 @@ func makeGroup(ctx context.Context, cfg Config, set, gen string, p, ex *dataset.
 		ex = p
 	}
 	var err error
-	g.exec, err = execrank.Evidence(ctx, cfg.SB, p, cs, execrank.EvidenceConfig{Examples: true, ExamplesFrom: ex,
+	g.exec, err = execrank.Evidence(ctx, cfg.SB, p, cs, execrank.EvidenceConfig{Examples: true, ExamplesFrom: ex, Tests: tests,
 		SelfInputs: cfg.SelfInputs, Workers: cfg.Workers, Budget: cfg.Budget, Cache: cfg.Cache})
 	if err != nil {
 		return nil, err
@@ -286,8 +299,8 @@ type Method struct {
 	Score func(g *Group, param float64) []float64
 	// Params, when set, are the values fit chooses from on validation.
 	Params []float64
-	// NeedsModel and NeedsExamples say what the method reads.
-	NeedsModel, NeedsExamples bool
+	// NeedsModel, NeedsExamples and NeedsTests say what the method reads.
+	NeedsModel, NeedsExamples, NeedsTests bool
 }
 
 // Methods are the rows of the report, in order.
@@ -308,6 +321,14 @@ var Methods = []Method{
 		}},
 	{Name: "neural over consensus", Note: "consensus + β · the neural logit, z-scored in the group; β fit problem- and generator-disjoint", NeedsModel: true,
 		Params: Betas, Score: anchored},
+	{Name: "CodeT + consensus", Note: "dual agreement with the generated tests, ties broken by lexical consensus (no model)", NeedsTests: true,
+		Score: func(g *Group, _ float64) []float64 {
+			agree := make([]float64, len(g.exec))
+			for i, l := range g.exec {
+				agree[i] = l.Agreement
+			}
+			return addZ(agree, 1, g.Consensus, 0.001)
+		}},
 	{Name: "behaviour + consensus", Note: "toppass's own inputs without a model: agreement with the others' behaviour on them, ties broken by lexical consensus",
 		Score: func(g *Group, _ float64) []float64 { return addZ(g.Behaviour, 1, g.Consensus, 0.001) }},
 	{Name: "examples + behaviour + consensus", Note: "the prompt's examples passed, then behaviour agreement, then lexical consensus (no model)", NeedsExamples: true,
@@ -437,6 +458,7 @@ type Table struct {
 	Random, Oracle     float64
 	Rows               []Row
 	ExamplesProblems   int // problems whose prompt states examples
+	TestsProblems      int // problems with generated tests
 	MeanCandsPerProblm float64
 	// ECE of the neural P(pass) as the model gives it, and after Platt
 	// scaling fit (per half) on the validation groups; -1 without a model.
@@ -480,6 +502,9 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 					break
 				}
 			}
+			if len(g.exec) > 0 && g.exec[0].Tests > 0 {
+				t.TestsProblems++
+			}
 		}
 		t.Random *= 100 / float64(len(pg))
 		t.Oracle *= 100 / float64(len(pg))
@@ -489,7 +514,7 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 			t.ECE, t.ECECalibrated = calibration(gs, pg, k.set, k.gen)
 		}
 		for _, m := range Methods {
-			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 {
+			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 || m.NeedsTests && t.TestsProblems == 0 {
 				continue
 			}
 			row := Row{Method: m.Name}
@@ -576,8 +601,12 @@ func Markdown(w io.Writer, ts []*Table) {
 		if t.Generator != t.Set {
 			name += " / " + t.Generator
 		}
-		fmt.Fprintf(w, "\n**%s**: %d problems, %.0f candidates each (%d with examples in the prompt); random %.2f, oracle %.2f\n\n",
-			name, t.Problems, t.MeanCandsPerProblm, t.ExamplesProblems, t.Random, t.Oracle)
+		tests := ""
+		if t.TestsProblems > 0 {
+			tests = fmt.Sprintf(", %d with generated tests", t.TestsProblems)
+		}
+		fmt.Fprintf(w, "\n**%s**: %d problems, %.0f candidates each (%d with examples in the prompt%s); random %.2f, oracle %.2f\n\n",
+			name, t.Problems, t.MeanCandsPerProblm, t.ExamplesProblems, tests, t.Random, t.Oracle)
 		fmt.Fprintln(w, "| method | ranked pass@1 | gap closed | chosen on validation |")
 		fmt.Fprintln(w, "|---|---|---|---|")
 		for _, r := range t.Rows {

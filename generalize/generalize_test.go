@@ -93,10 +93,13 @@ func TestParseSpec(t *testing.T) {
 	if err != nil || sp.Name != "he" || sp.Examples != "ex.jsonl" || sp.Labels != "l.jsonl" {
 		t.Fatal(sp, err)
 	}
+	if sp, err := ParseSpec("cg=p,c,l,,t.jsonl"); err != nil || sp.Examples != "" || sp.Tests != "t.jsonl" {
+		t.Fatal(sp, err)
+	}
 	if sp, err := ParseSpec("dv/30=p,c,reference"); err != nil || sp.Name != "dv" || sp.MaxCands != 30 || sp.Labels != ReferenceLabels {
 		t.Fatal(sp, err)
 	}
-	for _, bad := range []string{"p,c,l", "=p,c,l", "x=p,c", "x=p,c,l,e,f", "x/0=p,c,l", "x/y=p,c,l", "/3=p,c,l"} {
+	for _, bad := range []string{"p,c,l", "=p,c,l", "x=p,c", "x=p,c,l,e,t,f", "x/0=p,c,l", "x/y=p,c,l", "/3=p,c,l"} {
 		if _, err := ParseSpec(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
