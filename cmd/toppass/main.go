@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -32,7 +33,8 @@ import (
 )
 
 type cli struct {
-	Verbose bool `short:"v" help:"Log debug details."`
+	Verbose    bool   `short:"v" help:"Log debug details."`
+	CPUProfile string `name:"cpu-profile" help:"Write a CPU profile of the command here (go tool pprof reads it)."`
 
 	Label          labelCmd          `cmd:"" help:"Run candidates against their problems' tests in the sandbox and write one label per candidate."`
 	Rank           rankCmd           `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
@@ -472,7 +474,22 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))
-	if err := kctx.Run(); err != nil {
+	var profile *os.File
+	if c.CPUProfile != "" {
+		if profile, err = os.Create(c.CPUProfile); err == nil {
+			err = pprof.StartCPUProfile(profile)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "toppass:", err)
+			os.Exit(1)
+		}
+	}
+	err = kctx.Run()
+	if profile != nil {
+		pprof.StopCPUProfile()
+		profile.Close()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "toppass:", err)
 		os.Exit(1)
 	}
