@@ -30,6 +30,12 @@ func TestHelp(t *testing.T) {
 		{[]string{"bench", "ranker"}, "--repeats"},
 		{[]string{"bench", "hybrid"}, "--problems"},
 		{[]string{"fuse"}, "--no-examples"},
+		{nil, "--cpu-profile"},
+		{[]string{"rank"}, "--self-inputs"},
+		{[]string{"train"}, "--[no-]calibrate"},
+		{[]string{"generalization"}, "--no-model"},
+		{[]string{"bench", "ranker"}, "--end-to-end"},
+		{[]string{"bench", "hybrid"}, "--self-inputs"},
 	} {
 		var out bytes.Buffer
 		var cl cli
