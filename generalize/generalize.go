@@ -333,7 +333,7 @@ var Methods = []Method{
 		Score: func(g *Group, _ float64) []float64 { return addZ(g.Behaviour, 1, g.Consensus, 0.001) }},
 	{Name: "examples + behaviour + consensus", Note: "the prompt's examples passed, then behaviour agreement, then lexical consensus (no model)", NeedsExamples: true,
 		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
-	{Name: "hybrid", Note: "`rank --method hybrid` (the rule): examples passed, then the ranks of behaviour agreement (4), neural (1), consensus (0.5)", NeedsModel: true,
+	{Name: "hybrid", Note: "`rank --method hybrid` (the rule): examples passed, then the ranks of behaviour agreement (4), CodeT agreement when there are generated tests (4), neural (1), consensus (0.5)", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
 }
 

@@ -124,7 +124,7 @@ type RuleWeights struct {
 }
 
 // DefaultRule is the rule without a trained fusion.
-var DefaultRule = RuleWeights{Neural: 1, Consensus: 0.5, Behaviour: 4, Agreement: 1}
+var DefaultRule = RuleWeights{Neural: 1, Consensus: 0.5, Behaviour: 4, Agreement: 4}
 
 // Rule is the fallback without a trained fusion (DefaultRule.Score).
 func Rule(f []float64) float64 { return DefaultRule.Score(f) }
