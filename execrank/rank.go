@@ -45,7 +45,7 @@ type RankConfig struct {
 	// Cache, when set, answers probes already run and keeps new ones.
 	Cache *ProbeCache
 	// SelfInputs is how many inputs toppass makes per problem (see
-	// SelfInputs; 0: none): function-style problems only.
+	// SelfInputs and SelfStdin; 0: none).
 	SelfInputs int
 }
 
