@@ -95,9 +95,14 @@ type Ranked struct {
 	Tests          int     `json:"tests"`
 	Agreement      float64 `json:"agreement"`
 	Cluster        int     `json:"cluster"`
-	SyntaxError    bool    `json:"syntax_error,omitempty"`
-	Undefined      int     `json:"undefined_names,omitempty"`
-	Code           string  `json:"code"`
+	// Behaviour is the share of candidates that behaved as this one on
+	// the examples' and toppass's own inputs (weighted; see
+	// execrank.Behaviour); Inputs how many inputs counted.
+	Behaviour   float64 `json:"behaviour,omitempty"`
+	Inputs      int     `json:"inputs,omitempty"`
+	SyntaxError bool    `json:"syntax_error,omitempty"`
+	Undefined   int     `json:"undefined_names,omitempty"`
+	Code        string  `json:"code"`
 }
 
 // RankResult is the answer to rank.

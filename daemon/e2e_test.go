@@ -269,7 +269,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, Candidates: cands}, &r1); err != nil {
 		t.Fatal(err)
 	}
-	if len(r1.Ranked) != 3 || r1.Ranked[0].Index != 1 || r1.Cached || r1.Ranked[0].Examples == 0 {
+	if len(r1.Ranked) != 3 || r1.Ranked[0].Index != 1 || r1.Cached || r1.Ranked[0].Examples == 0 || r1.Ranked[0].Inputs == 0 {
 		t.Fatalf("ranking: %+v", r1)
 	}
 	if err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, Candidates: cands}, &r2); err != nil {

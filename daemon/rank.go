@@ -154,6 +154,7 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 		for i, l := range lines {
 			out[i].ExamplesPassed, out[i].Examples, out[i].TestsPassed, out[i].Tests = l.ExamplesPassed, l.Examples, l.Passed, l.Tests
 			out[i].Agreement, out[i].Cluster = l.Agreement, l.Cluster
+			out[i].Behaviour, out[i].Inputs = l.Behaviour, l.Inputs
 			out[i].Score = l.Score
 		}
 	}

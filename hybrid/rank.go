@@ -40,6 +40,8 @@ type ScoreLine struct {
 	Tests          int     `json:"tests"`
 	Agreement      float64 `json:"agreement"`
 	Cluster        int     `json:"cluster"`
+	Behaviour      float64 `json:"behaviour,omitempty"`
+	Inputs         int     `json:"inputs,omitempty"`
 }
 
 // Rank runs the execution probes and the neural ranker and writes fused
@@ -113,7 +115,8 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 		}
 		e := lines[i]
 		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].PPass, Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
-			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster}
+			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster,
+			Behaviour: e.Behaviour, Inputs: e.Inputs}
 	}
 	return out, nil
 }
