@@ -148,11 +148,10 @@ func (n *goNet) current(ctx *context.Context) bool {
 // netOutputs are Forward's outputs for the n real candidates; line holds
 // each candidate's per-token logits over its real tokens.
 type netOutputs struct {
-	pass          []float32   // [n]
-	tern          []float32   // [n, 3]
-	intent, exec  []float32   // [n, classes]
-	line          [][]float32 // [n][tokens]
-	nIntent, nExe int
+	pass         []float32   // [n]
+	tern         []float32   // [n, 3]
+	intent, exec []float32   // [n, classes]
+	line         [][]float32 // [n][tokens]
 }
 
 // forward computes Forward's outputs for g's candidates.
@@ -161,7 +160,7 @@ func (n *goNet) forward(g *Group) *netOutputs {
 	d := cfg.Dim
 	nc := len(g.Cands)
 	out := &netOutputs{pass: make([]float32, nc), tern: make([]float32, nc*3), intent: make([]float32, nc*len(IntentClasses)),
-		exec: make([]float32, nc*len(ExecClasses)), line: make([][]float32, nc), nIntent: len(IntentClasses), nExe: len(ExecClasses)}
+		exec: make([]float32, nc*len(ExecClasses)), line: make([][]float32, nc)}
 	// The problem once, then the candidates spread over the CPUs; each
 	// keeps its final hidden states for the line head.
 	var s scratch
