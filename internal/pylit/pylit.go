@@ -375,22 +375,15 @@ func (p *parser) braces(depth int) (Value, error) {
 	p.space()
 	if p.i < len(p.s) && p.s[p.i] == ':' {
 		d := Value{Kind: Dict}
-		k := first
-		for {
+		for k := first; ; {
 			p.i++ // the colon
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return Value{}, err
 			}
 			d.Keys, d.Items = append(d.Keys, k), append(d.Items, v)
-			p.space()
-			if p.i < len(p.s) && p.s[p.i] == ',' {
-				p.i++
-				p.space()
-			}
-			if p.i < len(p.s) && p.s[p.i] == '}' {
-				p.i++
-				return d, nil
+			if done, err := p.sep('}'); done || err != nil {
+				return d, err
 			}
 			if k, err = p.value(depth + 1); err != nil {
 				return Value{}, err
@@ -401,23 +394,33 @@ func (p *parser) braces(depth int) (Value, error) {
 			}
 		}
 	}
-	s := Value{Kind: Set, Items: []Value{first}}
-	for {
-		p.space()
-		if p.i < len(p.s) && p.s[p.i] == ',' {
-			p.i++
-			p.space()
-		}
-		if p.i < len(p.s) && p.s[p.i] == '}' {
-			p.i++
-			return s, nil
-		}
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return Value{}, err
-		}
-		s.Items = append(s.Items, v)
+	// A set: the first element, then the rest as a list's items.
+	if done, err := p.sep('}'); done || err != nil {
+		return Value{Kind: Set, Items: []Value{first}}, err
 	}
+	rest, _, err := p.items('}', depth)
+	return Value{Kind: Set, Items: append([]Value{first}, rest...)}, err
+}
+
+// sep reads what follows an item up to close: a comma (and the close
+// after a trailing comma) or the close itself; done says the close was
+// read. Anything else is an error.
+func (p *parser) sep(close byte) (done bool, err error) {
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == close {
+		p.i++
+		return true, nil
+	}
+	if p.i >= len(p.s) || p.s[p.i] != ',' {
+		return false, p.fail("expected , or " + string(close))
+	}
+	p.i++
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == close {
+		p.i++
+		return true, nil
+	}
+	return false, nil
 }
 
 func (p *parser) number() (Value, error) {

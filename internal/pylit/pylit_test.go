@@ -57,7 +57,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestNotLiteral(t *testing.T) {
-	for _, src := range []string{"x", "[1, y]", "f'{x}'", "1j", "[1, 2", "'abc", "1 + 2", "-'a'", "{1: 2, 3}", "01",
+	for _, src := range []string{"x", "[1, y]", "f'{x}'", "1j", "[1, 2", "'abc", "1 + 2", "-'a'", "{1: 2, 3}", "01", "{1 2}", "{1: 2 3: 4}", "{1, 2",
 		strings.Repeat("[", 100) + strings.Repeat("]", 100)} {
 		if v, err := Parse(src); !errors.Is(err, ErrNotLiteral) {
 			t.Errorf("Parse(%q) = %v, %v; want ErrNotLiteral", src, v, err)
