@@ -117,8 +117,7 @@ func newGoNet(ctx *context.Context, cfg Config) (*goNet, error) {
 			heads: cfg.Heads, headDim: d / cfg.Heads, dm: d,
 		})
 	}
-	headIn := 2*d + NumFeatures + 1
-	n.headHidden = dense("/head_hidden", headIn, cfg.HeadDim)
+	n.headHidden = dense("/head_hidden", cfg.headInputs(), cfg.HeadDim)
 	n.headNorm = ln("/head_norm", cfg.HeadDim)
 	n.headPass = dense("/head_pass", cfg.HeadDim, 1)
 	n.headSkip = dense("/head_skip", NumFeatures, 1)
