@@ -151,36 +151,49 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 	fmt.Fprintln(tw, "scoring, by stage: median (first call)\tstatic analysis\tencode + set features\tforward\twhole\ttarget (2 cores)\t")
 	for _, n := range []int{20, 200} {
 		var st, enc, fwd, whole []time.Duration
-		var firsts [3]time.Duration
+		var first stageTimes
 		for r := 0; r <= cfg.Repeats; r++ {
-			t0 := time.Now()
-			var statics []ranker.Static
-			if cfg.Analyse != nil {
-				var err error
-				if statics, err = cfg.Analyse(ctx, probs[order[0]], cands[:n]); err != nil {
-					return err
-				}
-			}
-			t1 := time.Now()
-			g := m.Encode(text, codes[:n], statics)
-			t2 := time.Now()
-			if _, err := m.Predict(g); err != nil {
+			_, t, err := timedScore(ctx, m, cfg.Analyse, probs[order[0]], cands[:n])
+			if err != nil {
 				return err
 			}
-			t3 := time.Now()
 			if r == 0 {
-				firsts = [3]time.Duration{t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)}
+				first = t
 				continue
 			}
-			st, enc, fwd = append(st, t1.Sub(t0)), append(enc, t2.Sub(t1)), append(fwd, t3.Sub(t2))
-			whole = append(whole, t3.Sub(t0))
+			st, enc, fwd = append(st, t.static), append(enc, t.encode), append(fwd, t.forward)
+			whole = append(whole, t.static+t.encode+t.forward)
 		}
 		ms := func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() }
 		target := map[int]string{20: "< 300ms", 200: "< 2s"}[n]
-		fmt.Fprintf(tw, "%d candidates\t%s (%s)\t%s (%s)\t%s (%s)\t%s\t%s\t\n", n, ms(median(st)), ms(firsts[0]), ms(median(enc)), ms(firsts[1]),
-			ms(median(fwd)), ms(firsts[2]), ms(median(whole)), target)
+		fmt.Fprintf(tw, "%d candidates\t%s (%s)\t%s (%s)\t%s (%s)\t%s\t%s\t\n", n, ms(median(st)), ms(first.static), ms(median(enc)), ms(first.encode),
+			ms(median(fwd)), ms(first.forward), ms(median(whole)), target)
 	}
 	return tw.Flush()
+}
+
+// stageTimes is one scoring's time by stage.
+type stageTimes struct{ static, encode, forward time.Duration }
+
+// timedScore scores one problem's candidates as ranker.Score does — static
+// analysis, the tokenizer and set features (Encode), the forward pass
+// (Predict) — and times each stage.
+func timedScore(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, p *dataset.Problem, cands []*dataset.Candidate) ([]ranker.Prediction, stageTimes, error) {
+	var t stageTimes
+	t0 := time.Now()
+	var statics []ranker.Static
+	if analyse != nil {
+		var err error
+		if statics, err = analyse(ctx, p, cands); err != nil {
+			return nil, t, err
+		}
+	}
+	t1 := time.Now()
+	g := m.Encode(ranker.ProblemText(p), ranker.Codes(cands), statics)
+	t2 := time.Now()
+	preds, err := m.Predict(g)
+	t.static, t.encode, t.forward = t1.Sub(t0), t2.Sub(t1), time.Since(t2)
+	return preds, t, err
 }
 
 func median(ts []time.Duration) time.Duration {
@@ -273,21 +286,11 @@ func RankEndToEnd(ctx context.Context, cfg RankerConfig, sizes []int, w io.Write
 		tRead = time.Since(t0)
 		var lines []ranker.ScoreLine
 		for _, id := range pOrder {
-			t1 := time.Now()
-			var statics []ranker.Static
-			if cfg.Analyse != nil {
-				if statics, err = cfg.Analyse(ctx, ps[id], pBy[id]); err != nil {
-					return err
-				}
-			}
-			t2 := time.Now()
-			g := cfg.Model.Encode(ranker.ProblemText(ps[id]), ranker.Codes(pBy[id]), statics)
-			t3 := time.Now()
-			preds, err := cfg.Model.Predict(g)
+			preds, t, err := timedScore(ctx, cfg.Model, cfg.Analyse, ps[id], pBy[id])
 			if err != nil {
 				return err
 			}
-			tStatic, tEnc, tFwd = tStatic+t2.Sub(t1), tEnc+t3.Sub(t2), tFwd+time.Since(t3)
+			tStatic, tEnc, tFwd = tStatic+t.static, tEnc+t.encode, tFwd+t.forward
 			for i, p := range preds {
 				lines = append(lines, ranker.ScoreLine{TaskID: id, Index: pBy[id][i].Key().Index, Prediction: p})
 			}
