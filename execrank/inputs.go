@@ -64,7 +64,7 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 	}
 	var seeds []call
 	for _, c := range exampleCalls {
-		if sc, ok := parseCall(c); ok && sc.literals() > 0 {
+		if sc, ok := parseCall(c); ok && len(sc.changeable()) > 0 {
 			seeds = append(seeds, sc)
 		}
 	}
@@ -79,9 +79,10 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 	if len(seeds) > 0 {
 		for try := 0; try < 8*n && len(out) < n; try++ {
 			c := seeds[try%len(seeds)].clone()
+			ks := c.changeable()
 			// One or two arguments changed, each by one to three steps.
 			for range 1 + rng.IntN(2) {
-				k := c.pick(rng)
+				k := ks[rng.IntN(len(ks))]
 				for range 1 + rng.IntN(3) {
 					c.args[k].val = mutate(rng, c.args[k].val, 0)
 				}
@@ -158,36 +159,22 @@ func parseCall(src string) (call, bool) {
 	return c, true
 }
 
-func (c call) literals() int {
-	n := 0
-	for _, a := range c.args {
-		if a.lit && a.val.Kind != pylit.None {
-			n++
-		}
-	}
-	return n
-}
-
-func (c call) clone() call {
-	out := call{name: c.name, args: make([]arg, len(c.args))}
-	for i, a := range c.args {
-		out.args[i] = a
-		if a.lit {
-			out.args[i].val = a.val.Clone()
-		}
-	}
-	return out
-}
-
-// pick chooses a literal argument to change.
-func (c call) pick(rng *rand.Rand) int {
+// changeable lists the arguments a mutation may change: the literals
+// other than None.
+func (c call) changeable() []int {
 	var ks []int
 	for i, a := range c.args {
 		if a.lit && a.val.Kind != pylit.None {
 			ks = append(ks, i)
 		}
 	}
-	return ks[rng.IntN(len(ks))]
+	return ks
+}
+
+// clone copies the argument list; the values are shared, as mutate never
+// changes its input (it returns a changed copy).
+func (c call) clone() call {
+	return call{name: c.name, args: slices.Clone(c.args)}
 }
 
 func (c call) String() string {
