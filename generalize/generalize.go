@@ -12,9 +12,14 @@
 //     Jaccard to the siblings over word, number and punctuation tokens)
 //     and, with the prompt's examples, examples passed with ties broken by
 //     consensus;
+//   - execution evidence without a model: CodeT agreement with generated
+//     tests, behaviour agreement on toppass's own inputs;
 //   - toppass's methods: lexical, neural (a model that must not have
 //     trained on these problems or generators: the caller says how it was
-//     trained), and hybrid (neural + examples).
+//     trained), and hybrid (examples, behaviour, agreement, neural and
+//     consensus by hybrid's rule).
+//
+// A set with several generators is also ranked whole (AllGenerators).
 //
 // Nothing here trains: the learned parts come in trained elsewhere, and
 // what this package chooses (the weight of the neural residual over
@@ -291,8 +296,8 @@ func makeGroup(ctx context.Context, cfg Config, set, gen string, p, ex *dataset.
 	return g, nil
 }
 
-// A Method scores a group's candidates (higher first). fit, when not nil,
-// chooses the method's parameter on validation groups first.
+// A Method scores a group's candidates (higher first). A method with
+// Params has its parameter chosen on validation groups first (Evaluate).
 type Method struct {
 	Name  string
 	Note  string
