@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 
 	"github.com/toppass/toppass/dataset"
-	"github.com/toppass/toppass/execrank"
 	"github.com/toppass/toppass/generalize"
 	"github.com/toppass/toppass/sandbox"
-	"github.com/toppass/toppass/static"
 )
 
 type generalizationCmd struct {
@@ -55,26 +52,19 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 		if cfg.Model, err = loadModel(c.Backend, c.ModelDir); err != nil {
 			return err
 		}
-		an, err := static.New(ctx, cfg.Workers)
+		an, err := newAnalyser(ctx, cfg.Workers, c.CacheDir)
 		if err != nil {
 			return err
 		}
 		defer an.Close(ctx)
-		if c.CacheDir != "" {
-			os.MkdirAll(c.CacheDir, 0o755)
-			if err := an.UseCache(filepath.Join(c.CacheDir, "static.jsonl")); err != nil {
-				return err
-			}
-		}
 		cfg.Analyse = an.All
 	}
 	if c.CacheDir != "" {
-		os.MkdirAll(c.CacheDir, 0o755)
-		pc, err := execrank.OpenProbeCache(filepath.Join(c.CacheDir, "probes.jsonl"))
+		pc, done, err := openProbeCache(c.CacheDir)
 		if err != nil {
 			return err
 		}
-		defer pc.Close()
+		defer done()
 		cfg.Cache = pc
 	}
 	groups, err := generalize.Load(ctx, cfg)

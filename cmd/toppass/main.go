@@ -123,19 +123,43 @@ type rankCmd struct {
 
 // analyser starts the static analyser, with its cache in --cache-dir.
 func (c *rankCmd) analyser(ctx context.Context) (*static.Analyser, error) {
-	an, err := static.New(ctx, c.Workers)
+	return newAnalyser(ctx, c.Workers, c.CacheDir)
+}
+
+// newAnalyser starts the static analyser; with a cache directory its
+// findings are kept in static.jsonl there and reused.
+func newAnalyser(ctx context.Context, workers int, cacheDir string) (*static.Analyser, error) {
+	an, err := static.New(ctx, workers)
 	if err != nil {
 		return nil, err
 	}
-	if c.CacheDir != "" {
-		if err := os.MkdirAll(c.CacheDir, 0o755); err != nil {
+	if cacheDir != "" {
+		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+			an.Close(ctx)
 			return nil, err
 		}
-		if err := an.UseCache(filepath.Join(c.CacheDir, "static.jsonl")); err != nil {
+		if err := an.UseCache(filepath.Join(cacheDir, "static.jsonl")); err != nil {
+			an.Close(ctx)
 			return nil, err
 		}
 	}
 	return an, nil
+}
+
+// openProbeCache opens probes.jsonl in a cache directory; the returned
+// function logs its hits and closes it.
+func openProbeCache(cacheDir string) (*execrank.ProbeCache, func(), error) {
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	pc, err := execrank.OpenProbeCache(filepath.Join(cacheDir, "probes.jsonl"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return pc, func() {
+		slog.Info("probe cache", "hits", pc.Hits())
+		pc.Close()
+	}, nil
 }
 
 // execConfig is the execution side of codet, exec and hybrid.
@@ -147,18 +171,12 @@ func (c *rankCmd) execConfig(method string) (execrank.RankConfig, func(), error)
 	if c.CacheDir == "" {
 		return cfg, func() {}, nil
 	}
-	if err := os.MkdirAll(c.CacheDir, 0o755); err != nil {
-		return cfg, nil, err
-	}
-	pc, err := execrank.OpenProbeCache(filepath.Join(c.CacheDir, "probes.jsonl"))
+	pc, done, err := openProbeCache(c.CacheDir)
 	if err != nil {
 		return cfg, nil, err
 	}
 	cfg.Cache = pc
-	return cfg, func() {
-		slog.Info("probe cache", "hits", pc.Hits())
-		pc.Close()
-	}, nil
+	return cfg, done, nil
 }
 
 // neural loads the model and starts the static analyser.
