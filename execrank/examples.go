@@ -8,11 +8,23 @@ import (
 )
 
 // ExtractExamples turns the examples a prompt states into assert
-// statements: doctest blocks (">>> f(1)" then the expected output) and the
-// prose forms "f(1) == 2", "f(1) ➞ 2", "f(1) => 2", "f(1) -> 2",
-// "f(1) ==> 2" and "f(1)  # returns 2". JavaScript-style true/false/null
-// become Python's. Examples that are not Python still become statements;
-// they fail for every candidate, so they change no ranking.
+// statements. The forms prompts use (HumanEval's, MBPP's, LeetCode's and
+// the prose of hand-written tasks):
+//
+//   - doctest: ">>> f(1)" then the expected output on the next line, or
+//     inline, ">>> f(1) == 2" (a "True" line after it is the comparison's);
+//   - a stated assert, kept as written ("assert set(f(x)) == set(y)");
+//   - prose: "f(1) == 2", "f(1) ➞ 2", "f(1) => 2", "f(1) -> 2",
+//     "f(1) ==> 2", "f(1) = 2", "f(1) returns 2", "f(1) should return 2",
+//     "f(1) is 2", "f(1)  # returns 2" (also after "assert");
+//   - named inputs: "For lst = [1, 2] the output should be 3" and
+//     LeetCode's "Input: nums = [1, 2], k = 3" … "Output: 4" (the names
+//     put in the signature's order, so that a candidate that renames a
+//     parameter is still called right).
+//
+// JavaScript-style true/false/null become Python's; comments after the
+// expected value are dropped. Examples that are not Python still become
+// statements; they fail for every candidate, so they change no ranking.
 func ExtractExamples(prompt, entry string) []string {
 	name := entry
 	if i := strings.LastIndex(entry, "."); i >= 0 {
@@ -21,70 +33,287 @@ func ExtractExamples(prompt, entry string) []string {
 	if name == "" {
 		return nil
 	}
-	seen := map[string]bool{}
-	var out []string
-	add := func(call, want string) {
-		want = cleanExpected(want)
-		if call == "" || want == "" {
-			return
-		}
-		a := "assert " + call + " == " + want
-		if !seen[a] {
-			seen[a] = true
-			out = append(out, a)
-		}
-	}
+	x := &extractor{name: name, seen: map[string]bool{}}
+	x.params, x.signed = signature(prompt, entry)
 	lines := strings.Split(prompt, "\n")
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
-		if strings.HasPrefix(t, ">>>") {
-			// The expected output is the next line (outputs spread over
-			// several lines are rare; a wrong guess fails for everyone).
-			expr := strings.TrimSpace(strings.TrimPrefix(t, ">>>"))
-			if i+1 < len(lines) && strings.Contains(expr, name+"(") {
-				u := strings.TrimSpace(lines[i+1])
-				if u != "" && !strings.HasPrefix(u, ">>>") && !strings.HasPrefix(u, `"""`) && !strings.HasPrefix(u, "'''") {
-					add(expr, u)
-					i++
+		switch {
+		case strings.HasPrefix(t, ">>>"):
+			i += x.doctest(strings.TrimSpace(strings.TrimPrefix(t, ">>>")), lines[i+1:])
+		case strings.HasPrefix(t, "def "):
+		case strings.HasPrefix(t, "assert "):
+			// "assert f(x) => y" is prose that borrowed the keyword.
+			if x.prose(strings.TrimPrefix(t, "assert "), notPython) {
+				continue
+			}
+			if strings.Contains(t, name+"(") && pylit.Balanced(t) {
+				x.keep(t)
+			}
+		case inputLine.MatchString(t):
+			i += x.inputOutput(lines[i:])
+		default:
+			if m := forOutput.FindStringSubmatch(t); m != nil && !strings.Contains(m[1], name+"(") {
+				if call, ok := x.namedCall(m[1]); ok {
+					x.add(call, m[2])
+					continue
 				}
 			}
-			continue
+			x.prose(t, arrow)
 		}
-		if strings.HasPrefix(t, "def ") {
-			continue
+	}
+	return x.out
+}
+
+// extractor collects one prompt's examples, each once.
+type extractor struct {
+	name   string
+	params []string // the signature's, as written; signed: found
+	signed bool
+	seen   map[string]bool
+	out    []string
+}
+
+func (x *extractor) keep(stmt string) {
+	if !x.seen[stmt] {
+		x.seen[stmt] = true
+		x.out = append(x.out, stmt)
+	}
+}
+
+func (x *extractor) add(call, want string) {
+	want = cleanExpected(want)
+	if call == "" || want == "" {
+		return
+	}
+	x.keep("assert " + call + " == " + want)
+}
+
+// call finds the first call of the entry point in s (not of another
+// name ending in it): the call's text and what follows it.
+func (x *extractor) call(s string) (call, rest string, ok bool) {
+	k := strings.Index(s, x.name+"(")
+	if k < 0 || (k > 0 && isIdentByte(s[k-1]) && s[k-1] != '.') {
+		return "", "", false
+	}
+	end := pylit.MatchBracket(s, k+len(x.name))
+	if end < 0 {
+		return "", "", false
+	}
+	return s[k : end+1], strings.TrimSpace(s[end+1:]), true
+}
+
+// doctest reads ">>> expr" (expr given) and its output among next; it
+// returns how many of next it used.
+func (x *extractor) doctest(expr string, next []string) int {
+	if !strings.Contains(expr, x.name+"(") {
+		return 0
+	}
+	out := ""
+	if len(next) > 0 {
+		u := strings.TrimSpace(next[0])
+		if u != "" && !strings.HasPrefix(u, ">>>") && !strings.HasPrefix(u, `"""`) && !strings.HasPrefix(u, "'''") {
+			out = u
 		}
-		// A stated assert (MBPP's form, "assert set(f(x)) == set(y)",
-		// "assert math.isclose(f(x), 1.5)") is kept as written.
-		if strings.HasPrefix(t, "assert ") && strings.Contains(t, name+"(") && pylit.Balanced(t) {
-			if !seen[t] {
-				seen[t] = true
-				out = append(out, t)
+	}
+	call, rest, ok := x.call(expr)
+	if ok && strings.HasPrefix(expr, call) {
+		// ">>> f(1) == 2" states the value inline; a "True" under it is
+		// the comparison's result, not f's (and "False" says it is not).
+		if want, inline := strings.CutPrefix(rest, "=="); inline && !strings.HasPrefix(want, "=") {
+			switch out {
+			case "":
+				x.add(call, want)
+				return 0
+			case "True":
+				x.add(call, want)
+				return 1
+			case "False":
+				return 1
+			}
+		}
+		// ">>> f(1) [2]": the output written on the same line (after a
+		// space: "f(1)[0]" is a subscript).
+		if out == "" && rest != "" && expr[len(call)] == ' ' {
+			if _, err := pylit.Parse(cleanExpected(rest)); err == nil {
+				x.add(call, rest)
+				return 0
+			}
+		}
+	}
+	// The expected output is the next line (outputs spread over several
+	// lines are rare; a wrong guess fails for everyone).
+	if out == "" {
+		return 0
+	}
+	x.add(expr, out)
+	return 1
+}
+
+// prose reads "f(1) <op> 2" with op one that re matches; false when s
+// holds no such example.
+func (x *extractor) prose(s string, re *regexp.Regexp) bool {
+	call, rest, ok := x.call(s)
+	if !ok {
+		return false
+	}
+	m := re.FindStringSubmatch(rest)
+	if m == nil {
+		return false
+	}
+	if weakArrow[strings.TrimSpace(m[1])] {
+		// "tri(n) = 1 + n / 2, if n is even", "f(x) is the …": the
+		// words say something else; only a plain value is an example.
+		if _, err := pylit.Parse(cleanExpected(m[2])); err != nil {
+			return true
+		}
+	}
+	x.add(call, m[2])
+	return true
+}
+
+// inputOutput reads a LeetCode-style example from lines[0] ("Input: …",
+// the inputs on that line or as "name : value" lines under it) to its
+// "Output: …"; it returns how many lines after the first it used.
+func (x *extractor) inputOutput(lines []string) int {
+	args := strings.TrimSpace(inputLine.FindStringSubmatch(strings.TrimSpace(lines[0]))[1])
+	var named []string
+	i := 1
+	for ; i < len(lines) && i <= 12; i++ {
+		t := strings.TrimSpace(lines[i])
+		m := outputLine.FindStringSubmatch(t)
+		if m == nil {
+			if args == "" && t != "" {
+				named = append(named, t)
 			}
 			continue
 		}
-		k := strings.Index(t, name+"(")
-		if k < 0 || (k > 0 && isIdentByte(t[k-1]) && t[k-1] != '.') {
-			continue
+		want := strings.TrimSpace(m[1])
+		if want == "" && i+1 < len(lines) {
+			i++
+			want = strings.TrimSpace(lines[i])
 		}
-		end := pylit.MatchBracket(t, k+len(name))
-		if end < 0 {
-			continue
+		if args == "" {
+			// "grid : [[0, 1]]" lines: one input each.
+			for k, a := range named {
+				if n, v, ok := strings.Cut(a, ":"); ok && isIdent(strings.TrimSpace(n)) {
+					named[k] = strings.TrimSpace(n) + " = " + strings.TrimSpace(v)
+				}
+			}
+			args = strings.Join(named, ", ")
 		}
-		call, rest := t[k:end+1], strings.TrimSpace(t[end+1:])
-		if m := arrow.FindStringSubmatch(rest); m != nil {
-			add(call, m[1])
+		if call, ok := x.namedCall(args); ok {
+			x.add(call, want)
 		}
+		return i
 	}
-	return out
+	return 0
 }
 
-var arrow = regexp.MustCompile(`^(?:==>|==|➞|=>|->|→|#\s*(?:returns|return|should return|=>|->)\s*:?)\s*(.+)$`)
-
-func cleanExpected(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.Index(s, "  #"); i >= 0 {
-		s = strings.TrimSpace(s[:i])
+// namedCall makes a call of the entry point from inputs written as
+// "a = 1, b = [2]" (put in the signature's order) or as bare values
+// "[1, 2], 3" (passed as written).
+func (x *extractor) namedCall(args string) (string, bool) {
+	parts := pylit.SplitTopLevel(args)
+	if len(parts) == 0 {
+		return "", false
 	}
+	values := map[string]string{}
+	var order []string
+	for _, p := range parts {
+		n, v, ok := cutAssign(p)
+		if !ok {
+			if len(values) > 0 {
+				return "", false // names and bare values mixed
+			}
+			continue
+		}
+		if _, dup := values[n]; dup {
+			return "", false
+		}
+		values[n] = v
+		order = append(order, n)
+	}
+	if len(values) == 0 {
+		return x.name + "(" + strings.Join(parts, ", ") + ")", true
+	}
+	if len(values) != len(parts) {
+		return "", false
+	}
+	if !x.signed {
+		var vs []string
+		for _, n := range order {
+			vs = append(vs, values[n])
+		}
+		return x.name + "(" + strings.Join(vs, ", ") + ")", true
+	}
+	// Positional while the signature's parameters are all given, then
+	// by keyword; a name the signature lacks is not this function's.
+	var vs []string
+	used, positional := 0, true
+	for _, p := range x.params {
+		n := paramName(p)
+		v, ok := values[n]
+		if !ok {
+			if !strings.Contains(p, "=") && !strings.HasPrefix(p, "*") {
+				return "", false // a required input not given
+			}
+			positional = false
+			continue
+		}
+		used++
+		if positional {
+			vs = append(vs, v)
+		} else {
+			vs = append(vs, n+"="+v)
+		}
+	}
+	if used != len(values) {
+		return "", false
+	}
+	return x.name + "(" + strings.Join(vs, ", ") + ")", true
+}
+
+// cutAssign splits "name = value" at its first top-level single "=".
+func cutAssign(s string) (name, value string, ok bool) {
+	k := strings.IndexByte(s, '=')
+	if k <= 0 || k+1 < len(s) && s[k+1] == '=' || strings.ContainsAny(s[k-1:k], "<>!=") {
+		return "", "", false
+	}
+	name = strings.TrimSpace(s[:k])
+	value = strings.TrimSpace(s[k+1:])
+	if !isIdent(name) || value == "" {
+		return "", "", false
+	}
+	return name, value, true
+}
+
+// paramName is the name in a parameter as written ("k: int = 1" → k).
+func paramName(p string) string {
+	p = strings.TrimLeft(p, "*")
+	if i := strings.IndexAny(p, ":="); i >= 0 {
+		p = p[:i]
+	}
+	return strings.TrimSpace(p)
+}
+
+var (
+	// arrow is what may stand between a call and its value in prose.
+	arrow = regexp.MustCompile(`^(==>|==|➞|=>|->|→|=|#\s*(?:returns|return|should return|=>|->)\s*:?|(?:returns|should return|should be|will return|gives|is)\s)\s*(.+)$`)
+	// notPython is the part of arrow that is not Python.
+	notPython = regexp.MustCompile(`^(==>|➞|=>|->|→)\s*(.+)$`)
+	// weakArrow are the arrows that prose also uses for other things
+	// (definitions, descriptions): their value must be a literal.
+	weakArrow  = map[string]bool{"=": true, "is": true, "gives": true}
+	inputLine  = regexp.MustCompile(`(?i)^(?:example\s*\d*\s*:\s*)?inputs?\s*:\s*(.*)$`)
+	outputLine = regexp.MustCompile(`(?i)^outputs?\s*:\s*(.*)$`)
+	forOutput  = regexp.MustCompile(`(?i)^for\s+(.+?),?\s+the\s+(?:output|result|answer)\s+(?:should be|will be|would be|is)\s*:?\s*(.+)$`)
+)
+
+// cleanExpected trims an expected value: a comment after it, trailing
+// punctuation, JavaScript's literals.
+func cleanExpected(s string) string {
+	s = strings.TrimSpace(cutComment(s))
 	s = strings.TrimRight(s, " .,;")
 	switch s {
 	case "true":
@@ -95,6 +324,39 @@ func cleanExpected(s string) string {
 		return "None"
 	}
 	return s
+}
+
+// cutComment drops a "#" comment outside string literals.
+func cutComment(s string) string {
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '#':
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func isIdent(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isIdentByte(s[i]) || s[i] == '.' {
+			return false
+		}
+	}
+	return true
 }
 
 func isIdentByte(c byte) bool {

@@ -63,3 +63,72 @@ assert similar_elements([1], [2] == []
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestExtractExamplesProseForms(t *testing.T) {
+	prompt := `def f(nums: list, k: int, flag=False):
+    """Examples:
+    >>> f([1], 2) == 3
+    >>> f([2], 2) == 4
+    True
+    >>> f([3], 2) == 9
+    False
+    >>> f([4], 2) [4, 4]
+    >>> f([4], 2)[0]
+    4
+    f([5], 1) returns [5]
+    f([6], 1) should return 6.
+    f([7], 1) = 7
+    f(n, 1) = 1 + n / 2, if n is even
+    f([8], 1) is the largest  # words, not a value
+    assert f([9], 1) => 9
+    For k = 2, nums = [1, 2] the output should be 3
+    For nums = [1], z = 2 the output should be 3
+    Input: nums = [3, 4], k = 1
+    Output: 7 # three plus four
+    Example 2:
+        Input:
+            k : 5
+            nums : [0]
+        Output:
+            5
+    Input: k = 1, flag = True, nums = []
+    Output: 0
+    Input: nums = []
+    Output: 0
+    """
+`
+	want := []string{
+		"assert f([1], 2) == 3",
+		"assert f([2], 2) == 4",
+		"assert f([4], 2) == [4, 4]", // the output on the same line
+		"assert f([4], 2)[0] == 4",   // a subscript, not an output
+		"assert f([5], 1) == [5]",
+		"assert f([6], 1) == 6",
+		"assert f([7], 1) == 7",
+		"assert f([9], 1) == 9",
+		"assert f([1, 2], 2) == 3",   // put in the signature's order
+		"assert f([3, 4], 1) == 7",   // the comment dropped
+		"assert f([0], 5) == 5",      // "name : value" lines, output under "Output:"
+		"assert f([], 1, True) == 0", // a default given: still positional
+	}
+	got := ExtractExamples(prompt, "f")
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestExtractExamplesNamedWithoutSignature(t *testing.T) {
+	// No def in the prompt: names are passed in the order written; a
+	// bare input is the argument list.
+	prompt := "Add two numbers.\nInput: b = 1, a = 2\nOutput: 3\nInput: 4, 5\nOutput: 9\n"
+	want := []string{"assert add(1, 2) == 3", "assert add(4, 5) == 9"}
+	if got := ExtractExamples(prompt, "add"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+	// A keyword after a parameter left to its default.
+	prompt = "def g(a, b=0, c=1):\n    \"\"\"\n    Input: a = 1, c = 2\n    Output: 3\n    \"\"\"\n"
+	want = []string{"assert g(1, c=2) == 3"}
+	if got := ExtractExamples(prompt, "g"); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got\n%q\nwant\n%q", got, want)
+	}
+}

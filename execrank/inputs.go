@@ -407,24 +407,12 @@ func distinct(items []pylit.Value) []pylit.Value {
 // prompt's "def name(a: int, b: List[str]) -> ...", or false when a
 // parameter has no hint (parameters with defaults are left to them).
 func hintedParams(prompt, entry string) ([]string, bool) {
-	name := entry
-	if i := strings.LastIndex(entry, "."); i >= 0 {
-		name = entry[i+1:]
-	}
-	k := strings.Index(prompt, "def "+name+"(")
-	if k < 0 {
-		return nil, false
-	}
-	open := k + len("def "+name)
-	end := pylit.MatchBracket(prompt, open)
-	if end < 0 {
+	params, ok := signature(prompt, entry)
+	if !ok {
 		return nil, false
 	}
 	var hints []string
-	for _, p := range pylit.SplitTopLevel(prompt[open+1 : end]) {
-		if p == "self" || p == "/" || p == "*" {
-			continue
-		}
+	for _, p := range params {
 		if strings.HasPrefix(p, "*") {
 			return nil, false
 		}
@@ -438,6 +426,33 @@ func hintedParams(prompt, entry string) ([]string, bool) {
 		hints = append(hints, strings.TrimSpace(hint))
 	}
 	return hints, len(hints) > 0
+}
+
+// signature returns the parameters of entry's "def name(...)" in the
+// prompt as written ("a: int", "k=1", "*args"), self and the bare "/"
+// and "*" markers left out; false when the prompt does not define it.
+func signature(prompt, entry string) ([]string, bool) {
+	name := entry
+	if i := strings.LastIndex(entry, "."); i >= 0 {
+		name = entry[i+1:]
+	}
+	k := strings.Index(prompt, "def "+name+"(")
+	if k < 0 {
+		return nil, false
+	}
+	open := k + len("def "+name)
+	end := pylit.MatchBracket(prompt, open)
+	if end < 0 {
+		return nil, false
+	}
+	var params []string
+	for _, p := range pylit.SplitTopLevel(prompt[open+1 : end]) {
+		if p == "self" || p == "/" || p == "*" {
+			continue
+		}
+		params = append(params, p)
+	}
+	return params, true
 }
 
 // draw makes a value of a type hint (int, float, str, bool, list[T],
