@@ -36,6 +36,7 @@ func ExtractExamples(prompt, entry string) []string {
 	x := &extractor{name: name, seen: map[string]bool{}}
 	x.params, x.signed = signature(prompt, entry)
 	lines := strings.Split(prompt, "\n")
+	defining := x.definitions(lines)
 	for i := 0; i < len(lines); i++ {
 		t := strings.TrimSpace(lines[i])
 		switch {
@@ -59,7 +60,9 @@ func ExtractExamples(prompt, entry string) []string {
 					continue
 				}
 			}
-			x.prose(t, arrow)
+			if !defining[i] {
+				x.prose(t, arrow)
+			}
 		}
 	}
 	return x.out
@@ -101,6 +104,51 @@ func (x *extractor) call(s string) (call, rest string, ok bool) {
 		return "", "", false
 	}
 	return s[k : end+1], strings.TrimSpace(s[end+1:]), true
+}
+
+// definitions marks the lines of the blocks (runs of non-blank lines)
+// that define the function rather than show it: a block with a line such
+// as "tri(n) = 1 + n / 2" (an argument that is not a value) or "tri(3) =
+// tri(2) + tri(1)" (a value that calls it). Its "tri(1) = 3" is the
+// sequence's, which the function may not return as such.
+func (x *extractor) definitions(lines []string) []bool {
+	out := make([]bool, len(lines))
+	start := 0
+	for i := 0; i <= len(lines); i++ {
+		if i < len(lines) && strings.TrimSpace(lines[i]) != "" {
+			continue
+		}
+		def := false
+		for _, l := range lines[start:i] {
+			def = def || x.defines(strings.TrimSpace(l))
+		}
+		for k := start; k < i; k++ {
+			out[k] = def
+		}
+		start = i + 1
+	}
+	return out
+}
+
+// defines says whether line t is a definition (see definitions).
+func (x *extractor) defines(t string) bool {
+	call, rest, ok := x.call(t)
+	if !ok {
+		return false
+	}
+	m := symbolArrow.FindStringSubmatch(rest)
+	if m == nil {
+		return false
+	}
+	if strings.Contains(m[1], x.name+"(") {
+		return true
+	}
+	for _, a := range pylit.SplitTopLevel(call[len(x.name)+1 : len(call)-1]) {
+		if _, err := pylit.Parse(a); err != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // doctest reads ">>> expr" (expr given) and its output among next; it
@@ -302,6 +350,8 @@ var (
 	arrow = regexp.MustCompile(`^(==>|==|➞|=>|->|→|=|#\s*(?:returns|return|should return|=>|->)\s*:?|(?:returns|should return|should be|will return|gives|is)\s)\s*(.+)$`)
 	// notPython is the part of arrow that is not Python.
 	notPython = regexp.MustCompile(`^(==>|➞|=>|->|→)\s*(.+)$`)
+	// symbolArrow are the arrows that are symbols, not words.
+	symbolArrow = regexp.MustCompile(`^(?:==>|==|➞|=>|->|→|=)\s*(.+)$`)
 	// weakArrow are the arrows that prose also uses for other things
 	// (definitions, descriptions): their value must be a literal.
 	weakArrow  = map[string]bool{"=": true, "is": true, "gives": true}
@@ -311,10 +361,43 @@ var (
 )
 
 // cleanExpected trims an expected value: a comment after it, trailing
-// punctuation, JavaScript's literals.
+// punctuation, the working before a result ("19 - 5 - 6 = 8" gives 8),
+// an aside after a literal ("'No' (it starts with a digit)"),
+// JavaScript's literals.
 func cleanExpected(s string) string {
 	s = strings.TrimSpace(cutComment(s))
 	s = strings.TrimRight(s, " .,;")
+	k := -1
+	pylit.Outside(s, func(i, depth int, c byte) bool {
+		if c == '=' && depth == 0 && (i == 0 || !strings.ContainsRune("=<>!", rune(s[i-1]))) &&
+			(i+1 == len(s) || s[i+1] != '=') {
+			k = i
+		}
+		return true
+	})
+	if k >= 0 {
+		s = strings.TrimSpace(s[k+1:])
+	}
+	if _, err := pylit.Parse(jsLiteral(s)); err != nil && strings.HasSuffix(s, ")") {
+		cut := -1
+		pylit.Outside(s, func(i, depth int, c byte) bool {
+			if c == '(' && depth == 1 && i > 0 && s[i-1] == ' ' {
+				if _, err := pylit.Parse(jsLiteral(strings.TrimSpace(s[:i]))); err == nil {
+					cut = i
+					return false
+				}
+			}
+			return true
+		})
+		if cut >= 0 {
+			s = strings.TrimSpace(s[:cut])
+		}
+	}
+	return jsLiteral(s)
+}
+
+// jsLiteral turns JavaScript's (and prose's) true/false/null into Python.
+func jsLiteral(s string) string {
 	switch s {
 	case "true":
 		return "True"
@@ -328,23 +411,15 @@ func cleanExpected(s string) string {
 
 // cutComment drops a "#" comment outside string literals.
 func cutComment(s string) string {
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '#':
-			return s[:i]
+	end := len(s)
+	pylit.Outside(s, func(i, _ int, c byte) bool {
+		if c == '#' {
+			end = i
+			return false
 		}
-	}
-	return s
+		return true
+	})
+	return s[:end]
 }
 
 func isIdent(s string) bool {

@@ -78,8 +78,12 @@ func TestExtractExamplesProseForms(t *testing.T) {
     f([5], 1) returns [5]
     f([6], 1) should return 6.
     f([7], 1) = 7
-    f(n, 1) = 1 + n / 2, if n is even
     f([8], 1) is the largest  # words, not a value
+
+    A definition, not examples: f([0], 0) is the sequence's.
+    f([0], 0) = 1
+    f(xs, k) = f(xs, k - 1) + 1
+
     assert f([9], 1) => 9
     For k = 2, nums = [1, 2] the output should be 3
     For nums = [1], z = 2 the output should be 3

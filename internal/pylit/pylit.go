@@ -637,6 +637,12 @@ func walk(s string, start int, visit func(i, depth int, c byte) bool) (closed bo
 	return quote == 0, depth
 }
 
+// Outside visits the bytes of s that lie outside string literals, with
+// the bracket depth before each (see walk); visit returns false to stop.
+func Outside(s string, visit func(i, depth int, c byte) bool) {
+	walk(s, 0, visit)
+}
+
 // SplitTopLevel splits s at the commas outside brackets and string
 // literals ("1, [2, 3], 'a,b'" gives three parts), trimmed; a trailing
 // comma gives no empty part.
