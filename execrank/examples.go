@@ -15,16 +15,20 @@ import (
 //     inline, ">>> f(1) == 2" (a "True" line after it is the comparison's);
 //   - a stated assert, kept as written ("assert set(f(x)) == set(y)");
 //   - prose: "f(1) == 2", "f(1) ➞ 2", "f(1) => 2", "f(1) -> 2",
-//     "f(1) ==> 2", "f(1) = 2", "f(1) returns 2", "f(1) should return 2",
-//     "f(1) is 2", "f(1)  # returns 2" (also after "assert");
+//     "f(1) ==> 2", "f(1) returns 2", "f(1) should return 2",
+//     "f(1)  # returns 2" (also after "assert"), and "f(1) = 2", "f(1) is
+//     2" when a plain literal follows;
 //   - named inputs: "For lst = [1, 2] the output should be 3" and
 //     LeetCode's "Input: nums = [1, 2], k = 3" … "Output: 4" (the names
 //     put in the signature's order, so that a candidate that renames a
 //     parameter is still called right).
 //
-// JavaScript-style true/false/null become Python's; comments after the
-// expected value are dropped. Examples that are not Python still become
-// statements; they fail for every candidate, so they change no ranking.
+// An expected value loses a comment, the working before its result and
+// an aside after it (cleanExpected); JavaScript-style true/false/null
+// become Python's. A block that defines the function by a recurrence
+// states no examples (definitions). Examples that are not Python still
+// become statements; they fail for every candidate, so they change no
+// ranking.
 func ExtractExamples(prompt, entry string) []string {
 	name := entry
 	if i := strings.LastIndex(entry, "."); i >= 0 {
