@@ -136,6 +136,9 @@ func (x *extractor) definitions(lines []string) []bool {
 
 // defines says whether line t is a definition (see definitions).
 func (x *extractor) defines(t string) bool {
+	if strings.HasPrefix(t, "def ") || strings.HasPrefix(t, ">>>") {
+		return false // the signature; a doctest
+	}
 	call, rest, ok := x.call(t)
 	if !ok {
 		return false

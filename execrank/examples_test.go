@@ -65,7 +65,7 @@ assert similar_elements([1], [2] == []
 }
 
 func TestExtractExamplesProseForms(t *testing.T) {
-	prompt := `def f(nums: list, k: int, flag=False):
+	prompt := `def f(nums: list, k: int, flag=False) -> int:
     """Examples:
     >>> f([1], 2) == 3
     >>> f([2], 2) == 4
