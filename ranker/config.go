@@ -21,6 +21,13 @@ type Config struct {
 	// among the problem's candidates (Anchor): a ranker that cannot fall
 	// far below the consensus it is given. Chosen on validation data.
 	ConsensusBeta *float64 `json:"consensus_beta,omitempty"`
+	// GroupFeatures gives the set features whose level depends on the
+	// generator rather than on the candidate — the lexical, line and
+	// structural consensus and the log length — as z-scores within the
+	// problem (groupLevelFeatures): candidates from a model whose samples
+	// are all alike, or all long, then look no better or worse than
+	// another model's.
+	GroupFeatures bool `json:"group_features,omitempty"`
 	// Calibration, when set, maps the pass logit to P(pass) by Platt
 	// scaling, sigmoid(A·logit + B), fit on validation data at the end of
 	// training. It changes the probability shown, never the ranking.

@@ -94,6 +94,24 @@ func SetFeatures(tok *Tokenizer, codes []string, statics []Static, candLen int) 
 	return out
 }
 
+// groupLevelFeatures are the set features whose level is the
+// generator's as much as the candidate's (Config.GroupFeatures).
+var groupLevelFeatures = []int{0, 4, 8, 9}
+
+// groupNormalise replaces the group-level features of a problem's
+// candidates by their z-scores within the problem.
+func groupNormalise(feats [][]float32) {
+	col := make([]float64, len(feats))
+	for _, j := range groupLevelFeatures {
+		for i, f := range feats {
+			col[i] = float64(f[j])
+		}
+		for i, z := range zscores(col) {
+			feats[i][j] = float32(z)
+		}
+	}
+}
+
 // consensus is each set's mean Jaccard similarity to the other sets.
 func consensus(sets [][]uint64) []float64 {
 	n := len(sets)

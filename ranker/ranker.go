@@ -146,6 +146,9 @@ func (m *Model) Encode(problemText string, codes []string, statics []Static) *Gr
 		g.Lines = append(g.Lines, lines)
 	}
 	g.Feats = SetFeatures(m.Tok, codes, statics, m.Config.CandLen)
+	if m.Config.GroupFeatures {
+		groupNormalise(g.Feats)
+	}
 	return g
 }
 

@@ -31,6 +31,7 @@ type trainFlags struct {
 	ExtraShare float64  `default:"0.3" help:"Share of training steps drawn from the --extra problems."`
 	Tokenizer  string   `type:"existingfile" help:"Use this tokenizer.json instead of training one on the data."`
 	Preset     string   `default:"small" enum:"tiny,small" help:"Model size (tiny: tests; small: the default, sized for CPUs)."`
+	GroupFeat  bool     `name:"group-features" help:"Give the set features whose level is the generator's (consensus levels, log length) as z-scores within the problem."`
 	Loss       string   `default:"toppass" enum:"toppass,ce,coderanker,rrtf" help:"toppass: squared hinge over top positives x top negatives + lambda*CE; ce: class-weighted cross-entropy; coderanker: CE + fault heads (multi-task); rrtf: listwise rank hinge over reward tiers + lambda*CE."`
 	TopP       float64  `default:"0.5" help:"Top Pass: fraction of a group's positives (highest-scored) paired."`
 	TopQ       float64  `default:"0.5" help:"Top Pass: fraction of a group's negatives (highest-scored) paired."`
@@ -96,6 +97,7 @@ func (f *trainFlags) options(dir string) trainer.Options {
 	o := trainer.DefaultOptions
 	o.ModelDir = dir
 	o.Config = ranker.Presets[f.Preset]
+	o.Config.GroupFeatures = f.GroupFeat
 	o.Loss = trainer.LossParams{Loss: f.Loss, TopP: f.TopP, TopQ: f.TopQ, Lambda: f.Lambda, AuxWeight: f.AuxWeight}
 	o.Steps, o.GroupSize, o.LR, o.Warmup, o.ValEvery, o.Patience, o.Seed = f.Steps, f.Group, f.LR, f.Warmup, f.ValEvery, f.Patience, f.Seed
 	o.Progress = os.Stderr
