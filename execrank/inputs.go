@@ -20,7 +20,8 @@ import (
 // mutation does (numbers nudged, zeroed, negated, scaled; strings edited,
 // emptied, case-changed; lists, tuples, sets and dicts grown, shrunk,
 // reordered, an element changed), or, without examples, drawn from the
-// signature's type hints. Every candidate is called on them in the same
+// signature's type hints (guessed, for a parameter without one, from its
+// name and the docstring). Every candidate is called on them in the same
 // probe run as the examples; what they return (or raise) groups them by
 // behaviour, and Behaviour scores the agreement.
 //
@@ -44,7 +45,7 @@ const (
 // SelfInputs makes up to n calls of entry (as source, "f(1, [2])"): from
 // the example calls (see CallsOf) by mutating their literal arguments, or,
 // when no example call has one, from the type hints of entry's signature in
-// prompt. The same problem always gets the same inputs (the seed is the
+// prompt (paramHints). The same problem always gets the same inputs (the seed is the
 // prompt and the calls); none repeats an example call.
 func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 	if n <= 0 {
@@ -92,7 +93,7 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 		sortBySize(out)
 		return out
 	}
-	params, ok := hintedParams(prompt, entry)
+	params, ok := paramHints(prompt, entry)
 	if !ok {
 		return nil
 	}
@@ -403,10 +404,12 @@ func distinct(items []pylit.Value) []pylit.Value {
 	return out
 }
 
-// hintedParams returns the type hints of entry's parameters in the
-// prompt's "def name(a: int, b: List[str]) -> ...", or false when a
-// parameter has no hint (parameters with defaults are left to them).
-func hintedParams(prompt, entry string) ([]string, bool) {
+// paramHints returns a type hint for each of entry's parameters in the
+// prompt's "def name(a: int, b) -> ...": the hint written, or for a
+// parameter without one a guess from its name and the prompt's words
+// (guessHint); parameters with defaults are left to them. False when the
+// prompt does not define entry or it takes *args.
+func paramHints(prompt, entry string) ([]string, bool) {
 	params, ok := signature(prompt, entry)
 	if !ok {
 		return nil, false
@@ -419,13 +422,95 @@ func hintedParams(prompt, entry string) ([]string, bool) {
 		if strings.Contains(p, "=") {
 			continue // a default
 		}
-		_, hint, ok := strings.Cut(p, ":")
+		name, hint, ok := strings.Cut(p, ":")
 		if !ok {
-			return nil, false
+			hint = guessHint(strings.TrimSpace(name), docOf(prompt, entry), len(params))
 		}
 		hints = append(hints, strings.TrimSpace(hint))
 	}
 	return hints, len(hints) > 0
+}
+
+// docOf is what the prompt says after entry's def line (its docstring),
+// or the whole prompt.
+func docOf(prompt, entry string) string {
+	name := entry[strings.LastIndex(entry, ".")+1:]
+	if k := strings.Index(prompt, "def "+name+"("); k >= 0 {
+		if e := strings.IndexByte(prompt[k:], '\n'); e >= 0 {
+			return prompt[k+e:]
+		}
+	}
+	return prompt
+}
+
+// Parameter names that say their type, by the conventions Python code
+// and programming exercises follow.
+var (
+	strNames     = []string{"s", "string", "str", "text", "txt", "word", "sentence", "date", "name", "char", "brackets", "message", "substring", "prefix", "suffix", "pattern", "paren", "planet", "letter", "hex", "code", "password", "email", "url"}
+	strListNames = []string{"words", "strings", "names", "extensions", "sentences", "letters"}
+	listNames    = []string{"arr", "array", "lst", "l", "list", "nums", "numbers", "xs", "values", "elements", "items", "data", "seq", "sequence", "operand", "game", "guess", "scores", "prices", "heights", "ints", "digits", "costs", "weights"}
+	gridNames    = []string{"grid", "matrix", "board", "mat"}
+	intNames     = []string{"n", "m", "k", "i", "j", "num", "number", "count", "base", "shift", "capacity", "size", "length", "limit", "target", "year", "day", "month", "height", "width", "side", "radius", "total", "amount", "steps", "times", "level", "threshold"}
+)
+
+// guessHint guesses the type of a parameter that has no hint, from its
+// name ("arr", "s", "words", "grid"), and for a lone parameter with a
+// name that says nothing, from the words of doc, its docstring ("a
+// string", "list");
+// otherwise int, the commonest. A wrong guess costs little: an input
+// most candidates reject is dropped as outside the problem's domain
+// (Behaviour).
+func guessHint(name, doc string, params int) string {
+	n := strings.TrimRight(strings.ToLower(name), "0123456789") // lst1, s2
+	doc = strings.ToLower(doc)
+	is := func(names []string) bool {
+		for _, x := range names {
+			if n == x || strings.HasPrefix(n, x+"_") || strings.HasSuffix(n, "_"+x) ||
+				len(x) > 3 && (strings.HasPrefix(n, x) || strings.HasSuffix(n, x)) {
+				return true
+			}
+		}
+		return false
+	}
+	strElems := strings.Contains(doc, "list of strings") || strings.Contains(doc, "array of strings") || strings.Contains(doc, "list of words")
+	switch {
+	case is(strListNames):
+		return "list[str]"
+	case is(gridNames):
+		return "list[list[int]]"
+	case strings.HasPrefix(n, "interval"):
+		return "tuple[int, int]"
+	case is(listNames):
+		if strElems {
+			return "list[str]"
+		}
+		if strings.Contains(doc, "list of floats") || strings.Contains(doc, "list of real") {
+			return "list[float]"
+		}
+		return "list[int]"
+	case is(strNames):
+		return "str"
+	case n == "d" || strings.HasPrefix(n, "dict") || n == "mapping":
+		return "dict[str, int]"
+	}
+	if params == 1 && !is(intNames) {
+		// The type the prompt names first is most often the input's
+		// ("Given a positive integer, return ... as a string").
+		first, hint := len(doc), "int"
+		for _, c := range []struct{ word, hint string }{
+			{"list", "list[int]"}, {"array", "list[int]"}, {"string", "str"},
+			{"integer", "int"}, {"number", "int"}, {"float", "float"}, {"decimal", "float"},
+		} {
+			if i := strings.Index(doc, c.word); i >= 0 && i < first {
+				first, hint = i, c.hint
+			}
+		}
+		if hint == "list[int]" && strElems {
+			hint = "list[str]"
+		}
+		return hint
+	}
+	return "int"
 }
 
 // signature returns the parameters of entry's "def name(...)" in the

@@ -68,8 +68,39 @@ func TestSelfInputsFromHints(t *testing.T) {
 			t.Errorf("%s does not follow the hints", c)
 		}
 	}
-	if got := SelfInputs("def h(xs, n: int):\n", "h", nil, 10); got != nil {
-		t.Errorf("a parameter without a hint, got %q", got)
+	if got := SelfInputs("def h(*xs):\n", "h", nil, 10); got != nil {
+		t.Errorf("*args: got %q", got)
+	}
+}
+
+func TestSelfInputsGuessUnhintedTypes(t *testing.T) {
+	for _, c := range []struct {
+		prompt string
+		want   []pylit.Kind
+	}{
+		// Names that say their type; a hint written wins.
+		{"def f(arr, k, s, words, grid, lst2, d, x: str):\n", []pylit.Kind{pylit.List, pylit.Int, pylit.Str, pylit.List, pylit.List, pylit.List, pylit.Dict, pylit.Str}},
+		// A lone parameter: the type the docstring names first.
+		{"def f(value):\n    \"\"\"Given a string representing a number, return the closest integer.\"\"\"\n", []pylit.Kind{pylit.Str}},
+		{"def f(number):\n    \"\"\"Given a positive integer, return it as a string.\"\"\"\n", []pylit.Kind{pylit.Int}},
+		{"def f(x):\n    \"\"\"Given a list of positive integers x, return ...\"\"\"\n", []pylit.Kind{pylit.List}},
+		{"def f(q):\n    \"\"\"Nothing said.\"\"\"\n", []pylit.Kind{pylit.Int}},
+	} {
+		got := SelfInputs(c.prompt, "f", nil, 6)
+		if len(got) == 0 {
+			t.Errorf("%q: no inputs", c.prompt)
+		}
+		for _, call := range got {
+			sc, ok := parseCall(call)
+			if !ok || len(sc.args) != len(c.want) {
+				t.Fatalf("%q: %s", c.prompt, call)
+			}
+			for i, k := range c.want {
+				if sc.args[i].val.Kind != k {
+					t.Errorf("%q: %s: argument %d is a %v, want a %v", c.prompt, call, i, sc.args[i].val.Kind, k)
+				}
+			}
+		}
 	}
 }
 
