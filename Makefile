@@ -94,15 +94,16 @@ model: $(RUNS)/lc-mutants-labels-0.2s.jsonl
 # generator that wrote its candidates (and ranked whole), scored by the
 # shipped model, beside random, oracle and the baselines that learn
 # nothing. CodeGen-16B with the shared native labels, with and without the
-# examples of HumanEval's original prompts, and without them but with
-# CodeT's generated tests; code-davinci-002 (30 per
-# problem) with MultiPL-E's recorded verdicts; PairCoder's three chat
-# models labelled in the sandbox. Probes run with a 0.5 s budget (an
-# example is a small input). ~70 min on 2 cores the first time; the probe
-# cache makes a rerun a few minutes.
+# examples of HumanEval's original prompts, with and without CodeT's
+# generated tests; code-davinci-002 (30 per problem) with MultiPL-E's
+# recorded verdicts; PairCoder's three chat models labelled in the
+# sandbox. Probes run with a 0.5 s budget (an example is a small input).
+# ~90 min on 2 cores the first time; the probe cache makes a rerun a few
+# minutes.
 GEN_SETS := --set codegen16b-noex=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(HE)/codegen16b-labels-native.jsonl \
             --set codegen16b-tests=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(HE)/codegen16b-labels-native.jsonl,,$(HE)/codegen16b-generated-tests.jsonl \
             --set codegen16b=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(HE)/codegen16b-labels-native.jsonl,$(HE)/humanevalplus.jsonl.gz \
+            --set codegen16b-ex-tests=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(HE)/codegen16b-labels-native.jsonl,$(HE)/humanevalplus.jsonl.gz,$(HE)/codegen16b-generated-tests.jsonl \
             --set davinci002/30=$(HE)/davinci002-problems.jsonl,$(HE)/davinci002-t0.8-n200.jsonl,reference \
             --set paircoder=$(HE)/problems.jsonl,$(HE)/paircoder-3models-n30.jsonl,$(RUNS)/paircoder-labels.jsonl,$(HE)/humanevalplus.jsonl.gz
 
