@@ -139,15 +139,11 @@ func (x *extractor) defines(t string) bool {
 	if strings.HasPrefix(t, "def ") || strings.HasPrefix(t, ">>>") {
 		return false // the signature; a doctest
 	}
-	call, rest, ok := x.call(t)
+	call, _, value, ok := x.arrowed(t, symbolArrow)
 	if !ok {
 		return false
 	}
-	m := symbolArrow.FindStringSubmatch(rest)
-	if m == nil {
-		return false
-	}
-	if strings.Contains(m[1], x.name+"(") {
+	if strings.Contains(value, x.name+"(") {
 		return true
 	}
 	for _, a := range pylit.SplitTopLevel(call[len(x.name)+1 : len(call)-1]) {
@@ -208,23 +204,33 @@ func (x *extractor) doctest(expr string, next []string) int {
 // prose reads "f(1) <op> 2" with op one that re matches; false when s
 // holds no such example.
 func (x *extractor) prose(s string, re *regexp.Regexp) bool {
-	call, rest, ok := x.call(s)
+	call, op, value, ok := x.arrowed(s, re)
 	if !ok {
 		return false
 	}
-	m := re.FindStringSubmatch(rest)
-	if m == nil {
-		return false
-	}
-	if weakArrow[strings.TrimSpace(m[1])] {
+	if weakArrow[op] {
 		// "tri(n) = 1 + n / 2, if n is even", "f(x) is the …": the
 		// words say something else; only a plain value is an example.
-		if _, err := pylit.Parse(cleanExpected(m[2])); err != nil {
+		if _, err := pylit.Parse(cleanExpected(value)); err != nil {
 			return true
 		}
 	}
-	x.add(call, m[2])
+	x.add(call, value)
 	return true
+}
+
+// arrowed reads "f(1) <op> 2" in s, op one that re (groups: op, value)
+// matches after the call.
+func (x *extractor) arrowed(s string, re *regexp.Regexp) (call, op, value string, ok bool) {
+	call, rest, ok := x.call(s)
+	if !ok {
+		return "", "", "", false
+	}
+	m := re.FindStringSubmatch(rest)
+	if m == nil {
+		return "", "", "", false
+	}
+	return call, strings.TrimSpace(m[1]), m[2], true
 }
 
 // inputOutput reads a LeetCode-style example from lines[0] ("Input: …",
@@ -358,7 +364,7 @@ var (
 	// notPython is the part of arrow that is not Python.
 	notPython = regexp.MustCompile(`^(==>|➞|=>|->|→)\s*(.+)$`)
 	// symbolArrow are the arrows that are symbols, not words.
-	symbolArrow = regexp.MustCompile(`^(?:==>|==|➞|=>|->|→|=)\s*(.+)$`)
+	symbolArrow = regexp.MustCompile(`^(==>|==|➞|=>|->|→|=)\s*(.+)$`)
 	// weakArrow are the arrows that prose also uses for other things
 	// (definitions, descriptions): their value must be a literal.
 	weakArrow  = map[string]bool{"=": true, "is": true, "gives": true}

@@ -2,12 +2,12 @@ package execrank
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/shareddata"
 	"github.com/toppass/toppass/internal/workpool"
 	"github.com/toppass/toppass/sandbox"
 )
@@ -21,17 +21,7 @@ import (
 // program only would rank it down). The ones that fail are HumanEval's own
 // wrong examples (HumanEval/47, /116, /148) and two misread outputs.
 func TestHumanEvalExamplesHoldForCanonical(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the shared-data checks")
-	}
-	dir := os.Getenv("TOPPASS_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	path := filepath.Join(dir, "humaneval", "humanevalplus.jsonl.gz")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("shared benchmark data not found at %s (set TOPPASS_DATA): skipping", dir)
-	}
+	path := filepath.Join(shareddata.Dir(t), "humaneval", "humanevalplus.jsonl.gz")
 	probs, order, err := dataset.ReadProblems(path, func(e *dataset.LineError) error { return e })
 	if err != nil {
 		t.Fatal(err)

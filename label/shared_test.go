@@ -3,12 +3,12 @@ package label
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/shareddata"
 	"github.com/toppass/toppass/internal/workpool"
 	"github.com/toppass/toppass/sandbox"
 )
@@ -17,20 +17,7 @@ import (
 // project (../shared/data, or $TOPPASS_DATA). They skip when it is absent
 // and under -short (they take minutes).
 
-func sharedData(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: skipping the shared-data checks")
-	}
-	dir := os.Getenv("TOPPASS_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "humaneval", "problems.jsonl")); err != nil {
-		t.Skipf("shared benchmark data not found at %s (set TOPPASS_DATA): skipping", dir)
-	}
-	return dir
-}
+func sharedData(t *testing.T) string { return shareddata.Dir(t) }
 
 func mustProblems(t *testing.T, path string) map[string]*dataset.Problem {
 	t.Helper()
