@@ -45,8 +45,8 @@ const (
 // SelfInputs makes up to n calls of entry (as source, "f(1, [2])"): from
 // the example calls (see CallsOf) by mutating their literal arguments, or,
 // when no example call has one, from the type hints of entry's signature in
-// prompt (paramHints). The same problem always gets the same inputs (the seed is the
-// prompt and the calls); none repeats an example call.
+// prompt (paramHints). The same problem always gets the same inputs (the
+// seed is the prompt and the calls); none repeats an example call.
 func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 	if n <= 0 {
 		return nil
@@ -414,6 +414,7 @@ func paramHints(prompt, entry string) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
+	doc := docOf(prompt, entry)
 	var hints []string
 	for _, p := range params {
 		if strings.HasPrefix(p, "*") {
@@ -424,7 +425,7 @@ func paramHints(prompt, entry string) ([]string, bool) {
 		}
 		name, hint, ok := strings.Cut(p, ":")
 		if !ok {
-			hint = guessHint(strings.TrimSpace(name), docOf(prompt, entry), len(params))
+			hint = guessHint(strings.TrimSpace(name), doc, len(params))
 		}
 		hints = append(hints, strings.TrimSpace(hint))
 	}
@@ -456,10 +457,9 @@ var (
 // guessHint guesses the type of a parameter that has no hint, from its
 // name ("arr", "s", "words", "grid"), and for a lone parameter with a
 // name that says nothing, from the words of doc, its docstring ("a
-// string", "list");
-// otherwise int, the commonest. A wrong guess costs little: an input
-// most candidates reject is dropped as outside the problem's domain
-// (Behaviour).
+// string", "list"); otherwise int, the commonest. A wrong guess costs
+// little: an input most candidates reject is dropped as outside the
+// problem's domain (Behaviour).
 func guessHint(name, doc string, params int) string {
 	n := strings.TrimRight(strings.ToLower(name), "0123456789") // lst1, s2
 	doc = strings.ToLower(doc)
