@@ -2,6 +2,7 @@ package execrank
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -135,4 +136,19 @@ func TestExtractExamplesNamedWithoutSignature(t *testing.T) {
 	if got := ExtractExamples(prompt, "g"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("got\n%q\nwant\n%q", got, want)
 	}
+}
+
+// FuzzExtractExamples: whatever a prompt holds, extraction ends without a
+// panic and every example it makes calls the entry point.
+func FuzzExtractExamples(f *testing.F) {
+	f.Add("def f(a, b=1):\n    \"\"\"\n    >>> f(1) == 2\n    Input: a = 1, b = 2\n    Output: 3\n    For a = 1 the output should be 2\n    f(2) returns 19 - 5 = 14 (why)\n    \"\"\"\n")
+	f.Add("Input:\n  a : [1\nOutput:\n")
+	f.Add(">>> f(\"x\" [1]\nf(n) = f(n-1)\nf(1) = 1\nassert f(1) => '")
+	f.Fuzz(func(t *testing.T, prompt string) {
+		for _, e := range ExtractExamples(prompt, "f") {
+			if !strings.HasPrefix(e, "assert ") || !strings.Contains(e, "f(") {
+				t.Fatalf("%q gave %q", prompt, e)
+			}
+		}
+	})
 }
