@@ -30,10 +30,7 @@ import (
 // become statements; they fail for every candidate, so they change no
 // ranking.
 func ExtractExamples(prompt, entry string) []string {
-	name := entry
-	if i := strings.LastIndex(entry, "."); i >= 0 {
-		name = entry[i+1:]
-	}
+	name := funcName(entry)
 	if name == "" {
 		return nil
 	}

@@ -97,10 +97,7 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 	if !ok {
 		return nil
 	}
-	name := entry
-	if i := strings.LastIndex(entry, "."); i >= 0 {
-		name = entry[i+1:]
-	}
+	name := funcName(entry)
 	for try := 0; try < 8*n && len(out) < n; try++ {
 		c := call{name: name}
 		for _, p := range params {
@@ -435,7 +432,7 @@ func paramHints(prompt, entry string) ([]string, bool) {
 // docOf is what the prompt says after entry's def line (its docstring),
 // or the whole prompt.
 func docOf(prompt, entry string) string {
-	name := entry[strings.LastIndex(entry, ".")+1:]
+	name := funcName(entry)
 	if k := strings.Index(prompt, "def "+name+"("); k >= 0 {
 		if e := strings.IndexByte(prompt[k:], '\n'); e >= 0 {
 			return prompt[k+e:]
@@ -517,10 +514,7 @@ func guessHint(name, doc string, params int) string {
 // prompt as written ("a: int", "k=1", "*args"), self and the bare "/"
 // and "*" markers left out; false when the prompt does not define it.
 func signature(prompt, entry string) ([]string, bool) {
-	name := entry
-	if i := strings.LastIndex(entry, "."); i >= 0 {
-		name = entry[i+1:]
-	}
+	name := funcName(entry)
 	k := strings.Index(prompt, "def "+name+"(")
 	if k < 0 {
 		return nil, false
