@@ -97,7 +97,7 @@ func (x *extractor) add(call, want string) {
 // name ending in it): the call's text and what follows it.
 func (x *extractor) call(s string) (call, rest string, ok bool) {
 	k := strings.Index(s, x.name+"(")
-	if k < 0 || (k > 0 && isIdentByte(s[k-1]) && s[k-1] != '.') {
+	if k < 0 || k > 0 && isIdentByte(s[k-1]) {
 		return "", "", false
 	}
 	end := pylit.MatchBracket(s, k+len(x.name))
@@ -254,7 +254,7 @@ func (x *extractor) inputOutput(lines []string) int {
 		if args == "" {
 			// "grid : [[0, 1]]" lines: one input each.
 			for k, a := range named {
-				if n, v, ok := strings.Cut(a, ":"); ok && isIdent(strings.TrimSpace(n)) {
+				if n, v, ok := strings.Cut(a, ":"); ok && pylit.IsName(strings.TrimSpace(n)) {
 					named[k] = strings.TrimSpace(n) + " = " + strings.TrimSpace(v)
 				}
 			}
@@ -340,7 +340,7 @@ func cutAssign(s string) (name, value string, ok bool) {
 	}
 	name = strings.TrimSpace(s[:k])
 	value = strings.TrimSpace(s[k+1:])
-	if !isIdent(name) || value == "" {
+	if !pylit.IsName(name) || value == "" {
 		return "", "", false
 	}
 	return name, value, true
@@ -432,18 +432,8 @@ func cutComment(s string) string {
 	return s[:end]
 }
 
-func isIdent(s string) bool {
-	if s == "" || s[0] >= '0' && s[0] <= '9' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isIdentByte(s[i]) || s[i] == '.' {
-			return false
-		}
-	}
-	return true
-}
-
+// isIdentByte says whether c may be part of a Python name (so a call of
+// "f" is not found inside "notf(").
 func isIdentByte(c byte) bool {
-	return c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/internal/pylit"
 	"github.com/toppass/toppass/sandbox"
 )
 
@@ -164,21 +165,12 @@ func assertEntry(tests []string) string {
 		t = strings.TrimLeft(t, " (")
 		if i := strings.IndexByte(t, '('); i > 0 {
 			name := strings.TrimSpace(t[:i])
-			if isIdent(name) && name != "set" && name != "sorted" && name != "math" {
+			if pylit.IsName(name) && name != "set" && name != "sorted" && name != "math" {
 				return name
 			}
 		}
 	}
 	return ""
-}
-
-func isIdent(s string) bool {
-	for i, r := range s {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // callEntry picks "fn" or "Solution().fn" for APPS call-based problems.

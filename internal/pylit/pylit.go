@@ -637,6 +637,18 @@ func walk(s string, start int, visit func(i, depth int, c byte) bool) (closed bo
 	return quote == 0, depth
 }
 
+// IsName says whether s is a Python name in ASCII: a letter or "_",
+// then letters, digits and "_".
+func IsName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // Outside visits the bytes of s that lie outside string literals, with
 // the bracket depth before each (see walk); visit returns false to stop.
 func Outside(s string, visit func(i, depth int, c byte) bool) {

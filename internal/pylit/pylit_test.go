@@ -107,3 +107,11 @@ func TestBrackets(t *testing.T) {
 		}
 	}
 }
+
+func TestIsName(t *testing.T) {
+	for s, want := range map[string]bool{"x": true, "_a1": true, "nums2": true, "": false, "1a": false, "a.b": false, "a b": false, "é": false} {
+		if IsName(s) != want {
+			t.Errorf("IsName(%q) = %v", s, !want)
+		}
+	}
+}
