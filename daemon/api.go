@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"fmt"
+
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/store"
 )
@@ -103,6 +105,15 @@ type Ranked struct {
 	SyntaxError bool    `json:"syntax_error,omitempty"`
 	Undefined   int     `json:"undefined_names,omitempty"`
 	Code        string  `json:"code"`
+}
+
+// BehaviourNote says in words how this candidate behaved next to the
+// others ("" when no input counted): the dashboard and the editor show it.
+func (r *Ranked) BehaviourNote() string {
+	if r.Inputs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("behaves as %.0f %% of the candidates on %d inputs", 100*r.Behaviour, r.Inputs)
 }
 
 // RankResult is the answer to rank.

@@ -88,3 +88,13 @@ func TestRateMeter(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestEvidenceSaysBehaviour(t *testing.T) {
+	r := &Ranked{Examples: 2, ExamplesPassed: 1, Behaviour: 0.75, Inputs: 12}
+	if got, want := evidence(r), "examples 1/2 · behaves as 75 % of the candidates on 12 inputs"; got != want {
+		t.Errorf("evidence: %q, want %q", got, want)
+	}
+	if got := (&Ranked{Behaviour: 0.5}).BehaviourNote(); got != "" {
+		t.Errorf("no inputs counted, yet %q", got)
+	}
+}

@@ -404,8 +404,8 @@ func evidence(r *Ranked) string {
 	if r.Agreement > 0 {
 		parts = append(parts, fmt.Sprintf("agreement %.2f (group %d)", r.Agreement, r.Cluster))
 	}
-	if r.Inputs > 0 {
-		parts = append(parts, fmt.Sprintf("behaves as %.0f %% of the candidates on %d inputs", 100*r.Behaviour, r.Inputs))
+	if note := r.BehaviourNote(); note != "" {
+		parts = append(parts, note)
 	}
 	if r.SyntaxError {
 		parts = append(parts, "syntax error")

@@ -107,8 +107,8 @@ func (s *Server) showCandidates(ctx context.Context, doc document, f *pyFunc) (a
 			fmt.Fprintf(&b, "#    predicted failing line %d\n", r.ErrorLine)
 		}
 		fmt.Fprintf(&b, "#    score %.3f · agreement %.2f · behaviour group %d", r.Score, r.Agreement, r.Cluster)
-		if r.Inputs > 0 {
-			fmt.Fprintf(&b, " · behaves as %.0f %% of the candidates on %d inputs", 100*r.Behaviour, r.Inputs)
+		if note := r.BehaviourNote(); note != "" {
+			b.WriteString(" · " + note)
 		}
 		b.WriteString("\n")
 		b.WriteString(strings.TrimRight(r.Code, "\n"))
