@@ -6,7 +6,7 @@ DATA    ?= ../shared/data
 HE      := $(DATA)/humaneval
 RUNS    ?= runs
 
-.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate screenshots generalization
+.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model calibrate screenshots generalization pass-calibration
 
 all: build
 
@@ -114,7 +114,13 @@ $(RUNS)/paircoder-labels.jsonl: | build
 generalization: build $(RUNS)/paircoder-labels.jsonl
 	$(BIN) generalization $(GEN_SETS) \
 	  --model-note "the shipped model: LeetCode references and mutants only, no HumanEval problem, none of these generators" \
-	  --cache-dir $(RUNS)/generalization-cache --timeout 0.5s --out $(RUNS)/generalization.md
+	  --cache-dir $(RUNS)/generalization-cache --timeout 0.5s --out $(RUNS)/generalization.md \
+	  --save-calibration $(RUNS)/calibration.json
+
+# The hybrid's P(pass) model that toppass ships (hybrid/calibration.json):
+# fit by 'make generalization' on all of its sets (docs/ranker.md).
+pass-calibration: generalization
+	cp $(RUNS)/calibration.json hybrid/calibration.json
 
 # The fuel calibration against native CPython (needs python3 3.11).
 calibrate: build

@@ -88,7 +88,7 @@ type Ranked struct {
 	Index          int     `json:"index"`
 	Rank           int     `json:"rank"` // 1 = best
 	Score          float64 `json:"score"`
-	PPass          float64 `json:"p_pass"` // the neural ranker's P(pass)
+	PPass          float64 `json:"p_pass"` // P(pass): the neural ranker's (neural), from all the evidence (hybrid: hybrid.Calibration)
 	Fault          string  `json:"fault,omitempty"`
 	ErrorLine      int     `json:"error_line,omitempty"`
 	ExamplesPassed int     `json:"examples_passed"`

@@ -272,6 +272,15 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if len(r1.Ranked) != 3 || r1.Ranked[0].Index != 1 || r1.Cached || r1.Ranked[0].Examples == 0 || r1.Ranked[0].Inputs == 0 {
 		t.Fatalf("ranking: %+v", r1)
 	}
+	// P(pass) is the hybrid's, from the evidence: the candidate that
+	// passes the prompt's examples is likelier to pass than those that
+	// fail them.
+	for _, r := range r1.Ranked[1:] {
+		if r.ExamplesPassed == r.Examples || !(r1.Ranked[0].PPass > r.PPass) {
+			t.Fatalf("P(pass) %.3f for #1 (examples %d/%d), %.3f for #%d (examples %d/%d)", r1.Ranked[0].PPass,
+				r1.Ranked[0].ExamplesPassed, r1.Ranked[0].Examples, r.PPass, r.Rank, r.ExamplesPassed, r.Examples)
+		}
+	}
 	if err := c.Call(context.Background(), daemon.MethodRank, daemon.RankParams{Problem: p, Candidates: cands}, &r2); err != nil {
 		t.Fatal(err)
 	}

@@ -21,10 +21,13 @@
 //
 // A set with several generators is also ranked whole (AllGenerators).
 //
-// Nothing here trains: the learned parts come in trained elsewhere, and
-// what this package chooses (the weight of the neural residual over
-// consensus) is chosen on the other generators' candidates of the other
-// half of the problems: problem- and generator-disjoint.
+// Nothing here trains the ranker: the learned parts come in trained
+// elsewhere, and what this package fits (the weight of the neural residual
+// over consensus, the P(pass) calibrations) is fit on the other
+// generators' candidates of the other half of the problems: problem- and
+// generator-disjoint. A set's variants (the same candidates with other
+// evidence: with or without the examples, with generated tests) are one
+// generator.
 package generalize
 
 import (
@@ -32,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,6 +129,10 @@ type Group struct {
 	Behaviour              []float64 // agreement on the examples' and self-made inputs
 	exec                   []execrank.ScoreLine
 	preds                  []ranker.Prediction
+	// source and model say where the candidates come from: the
+	// candidates file and the generator's name in it ("" for a whole
+	// group, which holds them all).
+	source, model string
 }
 
 // Load reads the sets, splits them by generator and computes every
@@ -210,7 +218,7 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 	}
 	var out []*Group
 	add := func(task, gen string, cs []*dataset.Candidate) error {
-		g, err := makeGroup(ctx, cfg, sp.Name, gen, probs[task], exProbs[task], tests[task], cs, labels)
+		g, err := makeGroup(ctx, cfg, sp.Name, filepath.Clean(sp.Candidates), gen, probs[task], exProbs[task], tests[task], cs, labels)
 		if err != nil {
 			return err
 		}
@@ -260,9 +268,12 @@ func readLabels(sp Spec, cands []*dataset.Candidate, onErr func(*dataset.LineErr
 const AllGenerators = "all generators"
 
 // makeGroup computes every method's inputs for one problem's candidates.
-func makeGroup(ctx context.Context, cfg Config, set, gen string, p, ex *dataset.Problem, tests []string, cs []*dataset.Candidate,
+func makeGroup(ctx context.Context, cfg Config, set, source, gen string, p, ex *dataset.Problem, tests []string, cs []*dataset.Candidate,
 	labels map[dataset.Key]*dataset.Label) (*Group, error) {
-	g := &Group{Set: set, Generator: gen, TaskID: p.TaskID, Consensus: ranker.SimpleConsensus(ranker.Codes(cs))}
+	g := &Group{Set: set, Generator: gen, TaskID: p.TaskID, Consensus: ranker.SimpleConsensus(ranker.Codes(cs)), source: source, model: gen}
+	if gen == AllGenerators {
+		g.model = ""
+	}
 	if g.Generator == "" {
 		g.Generator = set
 	}
@@ -438,14 +449,15 @@ func Half(taskID string) int {
 	return int(h % 2)
 }
 
-// disjoint says whether group g may validate for the part (set, gen): its
-// candidates come from another generator (a set's whole part holds all of
-// the set's generators).
-func disjoint(g *Group, set, gen string) bool {
-	if g.Generator == gen {
-		return false
+// disjoint says whether group g may validate for the part of ref: no
+// generator of g's candidates made ref's (a whole group holds all of its
+// file's generators; the variants of a set share its candidates).
+func disjoint(g, ref *Group) bool {
+	if g.source != ref.source {
+		return true
 	}
-	return g.Set != set || gen != AllGenerators && g.Generator != AllGenerators
+	whole := func(x *Group) bool { return x.Generator == AllGenerators }
+	return !whole(g) && !whole(ref) && g.model != ref.model
 }
 
 // Row is one method's result on one part.
@@ -466,8 +478,10 @@ type Table struct {
 	TestsProblems      int // problems with generated tests
 	MeanCandsPerProblm float64
 	// ECE of the neural P(pass) as the model gives it, and after Platt
-	// scaling fit (per half) on the validation groups; -1 without a model.
-	ECE, ECECalibrated float64
+	// scaling fit (per half) on the validation groups; ECEHybrid: of the
+	// hybrid's P(pass) (hybrid.FitCalibration, fit per half on the
+	// validation groups). -1 without a model.
+	ECE, ECECalibrated, ECEHybrid float64
 }
 
 // Evaluate computes the tables: per set and generator, every method that
@@ -514,9 +528,9 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 		t.Random *= 100 / float64(len(pg))
 		t.Oracle *= 100 / float64(len(pg))
 		t.MeanCandsPerProblm = float64(t.Cands) / float64(len(pg))
-		t.ECE, t.ECECalibrated = -1, -1
+		t.ECE, t.ECECalibrated, t.ECEHybrid = -1, -1, -1
 		if hasModel {
-			t.ECE, t.ECECalibrated = calibration(gs, pg, k.set, k.gen)
+			t.ECE, t.ECECalibrated, t.ECEHybrid = calibration(gs, pg)
 		}
 		for _, m := range Methods {
 			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 || m.NeedsTests && t.TestsProblems == 0 {
@@ -531,7 +545,7 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 				for half := range 2 {
 					var val, test []*Group
 					for _, g := range gs {
-						if disjoint(g, k.set, k.gen) && Half(g.TaskID) != half {
+						if disjoint(g, pg[0]) && Half(g.TaskID) != half {
 							val = append(val, g)
 						}
 					}
@@ -563,23 +577,29 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 	return out
 }
 
-// calibration returns the ECE of the part's neural P(pass), and the ECE
-// after Platt scaling fit, for each half of the problems, on the other
-// half's groups from the other generators.
-func calibration(all, part []*Group, set, gen string) (raw, cal float64) {
-	var p, q []float64
+// calibration returns the ECE of the part's neural P(pass), the ECE after
+// Platt scaling fit for each half of the problems on the other half's
+// validation groups (disjoint), and the ECE of the hybrid's P(pass) fit
+// the same way.
+func calibration(all, part []*Group) (raw, platt, evidence float64) {
+	var p, q, e []float64
 	var y []bool
 	for half := range 2 {
+		var val []*Group
+		for _, g := range all {
+			if disjoint(g, part[0]) && Half(g.TaskID) != half {
+				val = append(val, g)
+			}
+		}
 		var vx []float64
 		var vy []bool
-		for _, g := range all {
-			if disjoint(g, set, gen) && Half(g.TaskID) != half {
-				for i, v := range g.Neural {
-					vx, vy = append(vx, logit(v)), append(vy, g.Passed[i])
-				}
+		for _, g := range val {
+			for i, v := range g.Neural {
+				vx, vy = append(vx, logit(v)), append(vy, g.Passed[i])
 			}
 		}
 		a, b := metrics.FitPlatt(vx, vy)
+		cal, err := FitCalibration(val, "")
 		for _, g := range part {
 			if Half(g.TaskID) != half {
 				continue
@@ -587,9 +607,35 @@ func calibration(all, part []*Group, set, gen string) (raw, cal float64) {
 			for i, v := range g.Neural {
 				p, q, y = append(p, v), append(q, sigmoid(a*logit(v)+b)), append(y, g.Passed[i])
 			}
+			if err == nil {
+				for _, f := range hybrid.Features(g.preds, g.exec, g.Consensus) {
+					e = append(e, cal.PPass(f))
+				}
+			}
 		}
 	}
-	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE
+	evidence = -1
+	if len(e) == len(y) {
+		evidence = metrics.Calibrate(e, y, 10).ECE
+	}
+	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE, evidence
+}
+
+// FitCalibration fits the hybrid's P(pass) model on the groups' candidates
+// (hybrid.FitCalibration), each part (set and generator) weighing the same
+// and each problem the same within its part.
+func FitCalibration(gs []*Group, note string) (*hybrid.Fusion, error) {
+	type part struct{ set, gen string }
+	n := map[part]int{}
+	for _, g := range gs {
+		n[part{g.Set, g.Generator}]++
+	}
+	var ls []hybrid.Labelled
+	for _, g := range gs {
+		ls = append(ls, hybrid.Labelled{X: hybrid.Features(g.preds, g.exec, g.Consensus), Passed: g.Passed,
+			Weight: 1 / float64(n[part{g.Set, g.Generator}])})
+	}
+	return hybrid.FitCalibration(ls, note)
 }
 
 func logit(p float64) float64 {
@@ -618,7 +664,11 @@ func Markdown(w io.Writer, ts []*Table) {
 			fmt.Fprintf(w, "| %s | %.2f | %.0f %% | %s |\n", r.Method, r.Pass1, r.Gap, r.Params)
 		}
 		if t.ECE >= 0 {
-			fmt.Fprintf(w, "\nP(pass): ECE %.3f as the model gives it, %.3f after Platt scaling fit on validation.\n", t.ECE, t.ECECalibrated)
+			fmt.Fprintf(w, "\nP(pass), expected calibration error: the neural model's %.3f as it gives it, %.3f after Platt scaling fit on validation", t.ECE, t.ECECalibrated)
+			if t.ECEHybrid >= 0 {
+				fmt.Fprintf(w, "; the hybrid's (all the evidence, fit on validation) %.3f", t.ECEHybrid)
+			}
+			fmt.Fprintln(w, ".")
 		}
 	}
 }

@@ -28,10 +28,13 @@ type Config struct {
 
 // ScoreLine is one line of hybrid scores: the fused score and the evidence.
 type ScoreLine struct {
-	TaskID         string  `json:"task_id"`
-	Index          int     `json:"index"`
-	Score          float64 `json:"score"`
-	Neural         float64 `json:"neural"`
+	TaskID string  `json:"task_id"`
+	Index  int     `json:"index"`
+	Score  float64 `json:"score"`
+	Neural float64 `json:"neural"`
+	// PPass is the probability of passing given all the evidence
+	// (Calibration); Neural is the model's alone.
+	PPass          float64 `json:"p_pass"`
 	Fault          string  `json:"fault,omitempty"`
 	ErrorLine      int     `json:"error_line,omitempty"`
 	ExamplesPassed int     `json:"examples_passed"`
@@ -106,6 +109,10 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 	if err != nil {
 		return nil, err
 	}
+	cal, err := Calibration()
+	if err != nil {
+		return nil, err
+	}
 	feats := Features(preds, lines, ranker.SimpleConsensus(ranker.Codes(cands)))
 	out := make([]ScoreLine, len(cands))
 	for i, x := range feats {
@@ -114,7 +121,7 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 			s = fusion.Score(x)
 		}
 		e := lines[i]
-		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].PPass, Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
+		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].PPass, PPass: cal.PPass(x), Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
 			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster,
 			Behaviour: e.Behaviour, Inputs: e.Inputs}
 	}

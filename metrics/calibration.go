@@ -85,3 +85,123 @@ func FitPlatt(x []float64, y []bool) (a, b float64) {
 	}
 	return a, b
 }
+
+// FitLogistic fits P(y) = sigmoid(w·x + b) by weighted maximum likelihood
+// (Newton's method; ridge l2 on w, not on b, so separable data still gives
+// finite weights). weight may be nil (all 1). Every row of x has the same
+// length.
+func FitLogistic(x [][]float64, y []bool, weight []float64, l2 float64) (w []float64, b float64) {
+	if len(x) == 0 {
+		return nil, 0
+	}
+	d := len(x[0])
+	k := d + 1 // the bias is the last coefficient
+	theta := make([]float64, k)
+	g := make([]float64, k)
+	h := make([][]float64, k)
+	for i := range h {
+		h[i] = make([]float64, k)
+	}
+	row := make([]float64, k)
+	var total float64
+	for i := range x {
+		total += weightOf(weight, i)
+	}
+	if total <= 0 {
+		return make([]float64, d), 0
+	}
+	for range 100 {
+		clear(g)
+		for i := range h {
+			clear(h[i])
+		}
+		for i, xi := range x {
+			copy(row, xi)
+			row[d] = 1
+			z := 0.0
+			for j, v := range row {
+				z += theta[j] * v
+			}
+			p := 1 / (1 + math.Exp(-z))
+			t := 0.0
+			if y[i] {
+				t = 1
+			}
+			wi := weightOf(weight, i) / total
+			r, c := wi*(p-t), wi*p*(1-p)
+			for j, v := range row {
+				g[j] += r * v
+				for l := j; l < k; l++ {
+					h[j][l] += c * v * row[l]
+				}
+			}
+		}
+		for j := range k {
+			for l := 0; l < j; l++ {
+				h[j][l] = h[l][j]
+			}
+		}
+		for j := range d {
+			g[j] += l2 * theta[j]
+			h[j][j] += l2
+		}
+		h[d][d] += 1e-9
+		step, ok := solve(h, g)
+		if !ok {
+			break
+		}
+		moved := 0.0
+		for j := range theta {
+			theta[j] -= step[j]
+			moved += math.Abs(step[j])
+		}
+		if moved < 1e-10 {
+			break
+		}
+	}
+	return theta[:d], theta[d]
+}
+
+func weightOf(w []float64, i int) float64 {
+	if w == nil {
+		return 1
+	}
+	return w[i]
+}
+
+// solve returns a with a·x = g by Gaussian elimination with partial
+// pivoting on copies; ok is false for a singular matrix.
+func solve(a [][]float64, g []float64) ([]float64, bool) {
+	n := len(g)
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = append(append(make([]float64, 0, n+1), a[i]...), g[i])
+	}
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(m[p][c]) < 1e-15 {
+			return nil, false
+		}
+		m[c], m[p] = m[p], m[c]
+		for r := c + 1; r < n; r++ {
+			f := m[r][c] / m[c][c]
+			for j := c; j <= n; j++ {
+				m[r][j] -= f * m[c][j]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := m[r][n]
+		for j := r + 1; j < n; j++ {
+			s -= m[r][j] * x[j]
+		}
+		x[r] = s / m[r][r]
+	}
+	return x, true
+}

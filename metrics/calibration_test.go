@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -40,5 +41,52 @@ func TestFitPlatt(t *testing.T) {
 	a, b := FitPlatt(x, y)
 	if math.Abs(a-2) > 0.3 || math.Abs(b+1) > 0.3 {
 		t.Fatalf("a %v b %v", a, b)
+	}
+}
+
+func TestFitLogistic(t *testing.T) {
+	// Outcomes drawn as sigmoid(1.5·u - 2·v + 0.5); a third feature is noise.
+	var x [][]float64
+	var y []bool
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		u, v, n := rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+		p := 1 / (1 + math.Exp(-(1.5*u - 2*v + 0.5)))
+		x = append(x, []float64{u, v, n})
+		y = append(y, rng.Float64() < p)
+	}
+	w, b := FitLogistic(x, y, nil, 1e-6)
+	want := []float64{1.5, -2, 0}
+	for j := range want {
+		if math.Abs(w[j]-want[j]) > 0.12 {
+			t.Fatalf("w %v b %v, want %v, 0.5", w, b, want)
+		}
+	}
+	if math.Abs(b-0.5) > 0.1 {
+		t.Fatalf("b %v, want 0.5", b)
+	}
+	// Weights: the same rows, the positives counted twice as much, move
+	// only the bias (by log 2).
+	wt := make([]float64, len(y))
+	for i, p := range y {
+		wt[i] = 1
+		if p {
+			wt[i] = 2
+		}
+	}
+	w2, b2 := FitLogistic(x, y, wt, 1e-6)
+	if math.Abs(b2-b-math.Ln2) > 0.05 || math.Abs(w2[0]-w[0]) > 0.05 {
+		t.Fatalf("weighted: w %v b %v, unweighted w %v b %v", w2, b2, w, b)
+	}
+}
+
+func TestFitLogisticSeparable(t *testing.T) {
+	// Perfectly separable data: the ridge keeps the weight finite, and the
+	// fit still orders the two classes.
+	x := [][]float64{{-2}, {-1}, {1}, {2}}
+	y := []bool{false, false, true, true}
+	w, b := FitLogistic(x, y, nil, 1e-2)
+	if math.IsNaN(w[0]) || math.IsInf(w[0], 0) || w[0] <= 0 || math.Abs(b) > 1e-6 {
+		t.Fatalf("w %v b %v", w, b)
 	}
 }

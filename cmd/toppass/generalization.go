@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,16 +16,17 @@ import (
 )
 
 type generalizationCmd struct {
-	Set        []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
-	ModelDir   string   `help:"The neural model to measure (default: the shipped one). It must not have trained on these problems or generators: say how it was trained with --model-note."`
-	NoModel    bool     `help:"Measure only the methods that need no model."`
-	ModelNote  string   `help:"How the model was trained, printed above the tables."`
-	Backend    string   `default:"go" help:"GoMLX backend."`
-	MaxCands   int      `default:"0" help:"Keep the first N candidates per problem and generator (0: all)."`
-	CacheDir   string   `help:"Keep probe results and static findings here and reuse them."`
-	Out        string   `help:"Write the tables (Markdown) here too."`
-	Workers    int      `default:"0" help:"Concurrent runs (0: one per CPU)."`
-	SelfInputs int      `default:"24" help:"Inputs toppass makes per problem (the examples' inputs mutated by type, or drawn from type hints) for the behaviour evidence; 0: none."`
+	Set             []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
+	ModelDir        string   `help:"The neural model to measure (default: the shipped one). It must not have trained on these problems or generators: say how it was trained with --model-note."`
+	NoModel         bool     `help:"Measure only the methods that need no model."`
+	ModelNote       string   `help:"How the model was trained, printed above the tables."`
+	Backend         string   `default:"go" help:"GoMLX backend."`
+	MaxCands        int      `default:"0" help:"Keep the first N candidates per problem and generator (0: all)."`
+	CacheDir        string   `help:"Keep probe results and static findings here and reuse them."`
+	Out             string   `help:"Write the tables (Markdown) here too."`
+	Workers         int      `default:"0" help:"Concurrent runs (0: one per CPU)."`
+	SaveCalibration string   `help:"Also fit the hybrid's P(pass) model on every set's candidates and write it here (what hybrid/calibration.json ships; needs the model)."`
+	SelfInputs      int      `default:"24" help:"Inputs toppass makes per problem (the examples' inputs mutated by type, or drawn from type hints) for the behaviour evidence; 0: none."`
 	sandboxFlags
 }
 
@@ -86,6 +88,24 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 		fmt.Fprintf(&b, "- %s: %s\n", m.Name, m.Note)
 	}
 	generalize.Markdown(&b, generalize.Evaluate(groups, cfg.Model != nil))
+	if c.SaveCalibration != "" {
+		if cfg.Model == nil {
+			return errors.New("--save-calibration needs the model (not --no-model)")
+		}
+		var sets []string
+		for _, sp := range cfg.Specs {
+			sets = append(sets, sp.Name)
+		}
+		cal, err := generalize.FitCalibration(groups, fmt.Sprintf("P(pass) from the evidence: fit by 'toppass generalization' on %s, each set and generator weighing the same; neural model: %s",
+			strings.Join(sets, ", "), cmp.Or(c.ModelNote, c.ModelDir, "the shipped model")))
+		if err != nil {
+			return err
+		}
+		if err := cal.Save(c.SaveCalibration); err != nil {
+			return err
+		}
+		slog.Info("P(pass) calibration written", "out", c.SaveCalibration)
+	}
 	fmt.Print(b.String())
 	if c.Out != "" {
 		return os.WriteFile(c.Out, []byte(b.String()), 0o644)

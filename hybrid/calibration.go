@@ -1,0 +1,106 @@
+package hybrid
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/toppass/toppass/metrics"
+)
+
+// P(pass) from the evidence.
+//
+// The editor shows each candidate's probability of passing. The neural
+// ranker's own P(pass) is fit to the training generators' base rate: on
+// HumanEval it says about 0.3 for gpt-4o's candidates, of which 93 % pass
+// (expected calibration error 0.58). How often a generator is right shows
+// in the evidence instead — candidates that pass the prompt's examples and
+// behave like their siblings are right far more often than the text alone
+// says — so the hybrid's P(pass) is a logistic model over the same
+// Features the rule ranks by, fit pointwise (cross-entropy, with a bias:
+// the level matters here, not only the order) on labelled candidates of
+// other generators. It never orders candidates: the rule (or a fusion)
+// does; this only says how likely the candidate is to pass.
+
+//go:embed calibration.json
+var calibrationJSON []byte
+
+var shipped = sync.OnceValues(func() (*Fusion, error) { return Parse(calibrationJSON) })
+
+// Calibration is the shipped P(pass) model (docs/ranker.md says what it was
+// fit on).
+func Calibration() (*Fusion, error) { return shipped() }
+
+// CalibrationID names the shipped P(pass) model (a hash of it): a cached
+// ranking made under another has other P(pass).
+func CalibrationID() string {
+	h := sha256.Sum256(calibrationJSON)
+	return hex.EncodeToString(h[:6])
+}
+
+// PPass is the probability that a candidate with features f passes: the
+// model's score through the logistic function.
+func (m *Fusion) PPass(f []float64) float64 { return 1 / (1 + math.Exp(-m.Score(f))) }
+
+// Labelled is one problem's candidates with their Features and labels, and
+// the weight the problem carries in a fit (its candidates share it).
+type Labelled struct {
+	X      [][]float64
+	Passed []bool
+	Weight float64
+}
+
+// FitCalibration fits the P(pass) model on labelled groups: features
+// standardised over the groups (by weight), a small ridge.
+func FitCalibration(groups []Labelled, note string) (*Fusion, error) {
+	nf := len(FeatureNames)
+	var x [][]float64
+	var y []bool
+	var wt []float64
+	for _, g := range groups {
+		if len(g.X) == 0 || g.Weight <= 0 {
+			continue
+		}
+		per := g.Weight / float64(len(g.X))
+		for i, f := range g.X {
+			if len(f) != nf {
+				return nil, fmt.Errorf("calibration: %d features, want %d", len(f), nf)
+			}
+			x, y, wt = append(x, f), append(y, g.Passed[i]), append(wt, per)
+		}
+	}
+	if len(x) == 0 {
+		return nil, fmt.Errorf("calibration: no labelled candidates")
+	}
+	m := &Fusion{Features: FeatureNames, Mean: make([]float64, nf), Std: make([]float64, nf), Note: note}
+	var total float64
+	for i, f := range x {
+		total += wt[i]
+		for j, v := range f {
+			m.Mean[j] += wt[i] * v
+		}
+	}
+	for j := range m.Mean {
+		m.Mean[j] /= total
+	}
+	for i, f := range x {
+		for j, v := range f {
+			m.Std[j] += wt[i] * (v - m.Mean[j]) * (v - m.Mean[j])
+		}
+	}
+	z := make([][]float64, len(x))
+	for j := range m.Std {
+		m.Std[j] = math.Max(math.Sqrt(m.Std[j]/total), 1e-6)
+	}
+	for i, f := range x {
+		z[i] = make([]float64, nf)
+		for j, v := range f {
+			z[i][j] = (v - m.Mean[j]) / m.Std[j]
+		}
+	}
+	m.Weights, m.Bias = metrics.FitLogistic(z, y, wt, 1e-3)
+	return m, nil
+}
