@@ -65,6 +65,9 @@ type Spec struct {
 	// Tests, when set, are model-generated tests (execrank's formats):
 	// CodeT dual agreement joins the evidence.
 	Tests string
+	// Style, when set, restates every prompt in another benchmark's shape
+	// (StyleOneAssert); problems it cannot restate are left out.
+	Style string
 }
 
 // ReferenceLabels, as a set's labels, takes each candidate's verdict from
@@ -78,7 +81,14 @@ func ParseSpec(s string) (Spec, error) {
 	name, rest, ok := strings.Cut(s, "=")
 	parts := strings.Split(rest, ",")
 	if !ok || name == "" || len(parts) < 3 || len(parts) > 5 {
-		return Spec{}, fmt.Errorf("--set %q: want name[/max-candidates]=problems,candidates,labels|reference[,examples-problems[,generated-tests]]", s)
+		return Spec{}, fmt.Errorf("--set %q: want name[/max-candidates][:style]=problems,candidates,labels|reference[,examples-problems[,generated-tests]]", s)
+	}
+	style := ""
+	if n, st, ok := strings.Cut(name, ":"); ok {
+		if st != StyleOneAssert || n == "" {
+			return Spec{}, fmt.Errorf("--set %q: unknown style %q (want %s)", s, st, StyleOneAssert)
+		}
+		name, style = n, st
 	}
 	maxCands := 0
 	if n, m, ok := strings.Cut(name, "/"); ok {
@@ -88,7 +98,7 @@ func ParseSpec(s string) (Spec, error) {
 		}
 		name, maxCands = n, v
 	}
-	sp := Spec{Name: name, Problems: parts[0], Candidates: parts[1], Labels: parts[2], MaxCands: maxCands}
+	sp := Spec{Name: name, Problems: parts[0], Candidates: parts[1], Labels: parts[2], MaxCands: maxCands, Style: style}
 	if len(parts) >= 4 {
 		sp.Examples = parts[3]
 	}
@@ -164,6 +174,25 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 	var cands []*dataset.Candidate
 	if err := dataset.ReadCandidates(sp.Candidates, func(c *dataset.Candidate) error { cands = append(cands, c); return nil }, cfg.OnError); err != nil {
 		return nil, err
+	}
+	if sp.Style == StyleOneAssert {
+		restated := map[string]*dataset.Problem{}
+		for id, p := range probs {
+			ex := p
+			if exProbs[id] != nil {
+				ex = exProbs[id]
+			}
+			if q, ok := OneAssert(ex); ok {
+				restated[id] = q
+			}
+		}
+		probs, exProbs = restated, restated
+		for _, c := range cands {
+			if _, cont := c.Code(); cont && probs[c.TaskID] != nil {
+				// A completion continues the prompt it was written for.
+				return nil, fmt.Errorf("%s:%d: style %s restates the prompts: it needs whole programs (solution), not completions", c.File, c.Line, sp.Style)
+			}
+		}
 	}
 	labels, err := readLabels(sp, cands, cfg.OnError)
 	if err != nil {

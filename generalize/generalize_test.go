@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/execrank"
 	"github.com/toppass/toppass/ranker"
 )
@@ -140,5 +141,40 @@ func TestParseSpec(t *testing.T) {
 		if _, err := ParseSpec(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestOneAssert(t *testing.T) {
+	p := &dataset.Problem{TaskID: "t/1", EntryPoint: "longest", Prompt: `from typing import List
+
+
+def longest(strings: List[str]) -> str:
+    """ Out of list of strings, return the longest one.
+    Return the first one in case of a tie.
+    >>> longest(['a', 'bb', 'cc'])  # the first of the longest
+    'bb'
+    >>> longest(['x'])
+    'x'
+    """
+`}
+	q, ok := OneAssert(p)
+	want := "Out of list of strings, return the longest one. Return the first one in case of a tie.\nassert longest(['a', 'bb', 'cc']) == 'bb'\n"
+	if !ok || q.Prompt != want || q.EntryPoint != "longest" || p.Prompt == q.Prompt {
+		t.Fatalf("restated %v:\n%q\nwant\n%q", ok, q.Prompt, want)
+	}
+	// Restated, it still states its example, and nothing else.
+	if ex := execrank.ExtractExamples(q.Prompt, q.EntryPoint); len(ex) != 1 || ex[0] != "assert longest(['a', 'bb', 'cc']) == 'bb'" {
+		t.Fatalf("examples of the restated prompt: %q", ex)
+	}
+	for _, bad := range []string{"def longest(s):\n    \"\"\"No example.\"\"\"\n", "def longest(s):\n    return s\n"} {
+		if _, ok := OneAssert(&dataset.Problem{EntryPoint: "longest", Prompt: bad}); ok {
+			t.Errorf("restated %q", bad)
+		}
+	}
+	if sp, err := ParseSpec("pc:one-assert=p,c,l,ex"); err != nil || sp.Name != "pc" || sp.Style != StyleOneAssert {
+		t.Fatal(sp, err)
+	}
+	if _, err := ParseSpec("pc:mbpp=p,c,l"); err == nil {
+		t.Error("unknown style accepted")
 	}
 }
