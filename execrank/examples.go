@@ -154,6 +154,8 @@ func (x *extractor) defines(t string) bool {
 // doctest reads ">>> expr" (expr given) and its output among next; it
 // returns how many of next it used.
 func (x *extractor) doctest(expr string, next []string) int {
+	// ">>> f(1, 2)  # f(x) = 1 + 2x": the comment is not the call's.
+	expr = strings.TrimSpace(cutComment(expr))
 	if !strings.Contains(expr, x.name+"(") {
 		return 0
 	}
