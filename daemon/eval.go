@@ -40,7 +40,8 @@ type EvalSummary struct {
 	Ranked []float64 `json:"ranked"`
 	Random []float64 `json:"random"`
 	Oracle []float64 `json:"oracle"`
-	// Calibration of the neural P(pass) (nil for a method without one).
+	// Calibration of the method's P(pass): the neural model's, or the
+	// hybrid's from all the evidence (nil for a method without one).
 	Calibration *metrics.Calibration `json:"calibration,omitempty"`
 	Seconds     float64              `json:"seconds"`
 }
