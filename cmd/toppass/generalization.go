@@ -16,7 +16,7 @@ import (
 )
 
 type generalizationCmd struct {
-	Set             []string `required:"" sep:"none" help:"A labelled set, name=problems,candidates,labels[,examples-problems] (repeat). Candidates with a 'model' field are split by generator."`
+	Set             []string `required:"" sep:"none" help:"A labelled set, name[/max-candidates][:one-assert]=problems,candidates,labels|reference[,examples-problems[,generated-tests]] (repeat). Candidates with a 'model' field are split by generator; one-assert restates each prompt in MBPP's shape (description, one example assert, no signature; whole-program candidates only)."`
 	ModelDir        string   `help:"The neural model to measure (default: the shipped one). It must not have trained on these problems or generators: say how it was trained with --model-note."`
 	NoModel         bool     `help:"Measure only the methods that need no model."`
 	ModelNote       string   `help:"How the model was trained, printed above the tables."`
