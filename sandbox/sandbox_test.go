@@ -411,3 +411,28 @@ func TestTimeoutUnderGC(t *testing.T) {
 		t.Fatalf("the collector ran %d times while programs looped", gcs.Load())
 	}
 }
+
+// TestMainBlockNotRun: a function-style candidate is imported, as the
+// standard harnesses do: its main block does not run (a right function
+// whose demo reads input() or asserts something wrong passes), and a
+// problem's setup still runs as __main__.
+func TestMainBlockNotRun(t *testing.T) {
+	sb := testSandbox(t)
+	for _, main := range []string{
+		"if __name__ == '__main__':\n    print(f(int(input())))\n",
+		"if __name__ == \"__main__\":\n    assert f(1) == 3\n",
+	} {
+		res := run(t, sb, fn("def f(x):\n    return x + 1\n\n"+main, "    assert candidate(1) == 2\n"))
+		if !res.Passed() {
+			t.Errorf("main block %q: want pass, got %+v", main, res)
+		}
+	}
+	// What the module is called, and the setup's classes' module.
+	req := fn("import sys\ndef f(x):\n    return [__name__, Node.__module__, sys.modules[__name__].__name__]\n",
+		"    assert candidate(0) == ['candidate', '__main__', 'candidate']\n")
+	req.Setup = "class Node:\n    pass\n"
+	if res := run(t, sb, req); !res.Passed() {
+		t.Errorf("names: %+v", res)
+	}
+	// A script still runs as __main__ (TestScriptMode).
+}
