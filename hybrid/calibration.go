@@ -21,9 +21,10 @@ import (
 // behave like their siblings are right far more often than the text alone
 // says — so the hybrid's P(pass) is a logistic model over the same
 // Features the rule ranks by, fit pointwise (cross-entropy, with a bias:
-// the level matters here, not only the order) on labelled candidates of
-// other generators. It never orders candidates: the rule (or a fusion)
-// does; this only says how likely the candidate is to pass.
+// the level matters here, not only the order) on labelled candidates;
+// `toppass generalization` measures it on generators it was not fit on.
+// It never orders candidates: the rule (or a fusion) does; this only says
+// how likely the candidate is to pass.
 
 //go:embed calibration.json
 var calibrationJSON []byte
