@@ -489,6 +489,19 @@ func disjoint(g, ref *Group) bool {
 	return !whole(g) && !whole(ref) && g.model != ref.model
 }
 
+// validation is what fits a parameter for the half of ref's part that is
+// reported: the groups of the other half of the problems that are
+// disjoint from ref.
+func validation(all []*Group, ref *Group, half int) []*Group {
+	var val []*Group
+	for _, g := range all {
+		if disjoint(g, ref) && Half(g.TaskID) != half {
+			val = append(val, g)
+		}
+	}
+	return val
+}
+
 // Row is one method's result on one part.
 type Row struct {
 	Method string
@@ -572,12 +585,8 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 				var chosen []string
 				var sum float64
 				for half := range 2 {
-					var val, test []*Group
-					for _, g := range gs {
-						if disjoint(g, pg[0]) && Half(g.TaskID) != half {
-							val = append(val, g)
-						}
-					}
+					val := validation(gs, pg[0], half)
+					var test []*Group
 					for _, g := range pg {
 						if Half(g.TaskID) == half {
 							test = append(test, g)
@@ -614,12 +623,7 @@ func calibration(all, part []*Group) (raw, platt, evidence float64) {
 	var p, q, e []float64
 	var y []bool
 	for half := range 2 {
-		var val []*Group
-		for _, g := range all {
-			if disjoint(g, part[0]) && Half(g.TaskID) != half {
-				val = append(val, g)
-			}
-		}
+		val := validation(all, part[0], half)
 		var vx []float64
 		var vy []bool
 		for _, g := range val {
