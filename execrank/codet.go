@@ -28,7 +28,7 @@ import (
 // are kept, at most perSample of them per sample; duplicates are dropped and
 // the first-seen order is kept.
 func ExtractAsserts(samples []string, entry string, perSample int) []string {
-	call := funcName(entry) + "("
+	call := FuncName(entry) + "("
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range samples {
@@ -123,15 +123,15 @@ func Probe(ctx context.Context, sb *sandbox.Sandbox, p *dataset.Problem, c *data
 	return r, nil
 }
 
-// funcName is the function an entry point names: "f" for "f" and for
+// FuncName is the function an entry point names: "f" for "f" and for
 // "Solution().f".
-func funcName(entry string) string { return entry[strings.LastIndex(entry, ".")+1:] }
+func FuncName(entry string) string { return entry[strings.LastIndex(entry, ".")+1:] }
 
 // CallsOf returns the distinct calls of entry that tests make
 // ("assert f(1, 2) == 3" gives "f(1, 2)"): inputs on which candidates'
 // behaviour can be compared whatever the tests expect.
 func CallsOf(tests []string, entry string) []string {
-	name := funcName(entry)
+	name := FuncName(entry)
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range tests {

@@ -30,7 +30,7 @@ import (
 // become statements; they fail for every candidate, so they change no
 // ranking.
 func ExtractExamples(prompt, entry string) []string {
-	name := funcName(entry)
+	name := FuncName(entry)
 	if name == "" {
 		return nil
 	}

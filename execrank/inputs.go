@@ -97,7 +97,7 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 	if !ok {
 		return nil
 	}
-	name := funcName(entry)
+	name := FuncName(entry)
 	for try := 0; try < 8*n && len(out) < n; try++ {
 		c := call{name: name}
 		for _, p := range params {
@@ -429,16 +429,40 @@ func paramHints(prompt, entry string) ([]string, bool) {
 	return hints, len(hints) > 0
 }
 
+// defOf is where prompt defines entry's function (-1: nowhere).
+func defOf(prompt, entry string) int { return strings.Index(prompt, "def "+FuncName(entry)+"(") }
+
 // docOf is what the prompt says after entry's def line (its docstring),
 // or the whole prompt.
 func docOf(prompt, entry string) string {
-	name := funcName(entry)
-	if k := strings.Index(prompt, "def "+name+"("); k >= 0 {
+	if k := defOf(prompt, entry); k >= 0 {
 		if e := strings.IndexByte(prompt[k:], '\n'); e >= 0 {
 			return prompt[k+e:]
 		}
 	}
 	return prompt
+}
+
+// Docstring is the text of the docstring of entry's def in prompt, between
+// its triple quotes; "" when there is no such def or it has none.
+func Docstring(prompt, entry string) string {
+	k := defOf(prompt, entry)
+	if k < 0 {
+		return ""
+	}
+	rest := prompt[k:]
+	q, quote := strings.Index(rest, `"""`), `"""`
+	if s := strings.Index(rest, "'''"); s >= 0 && (q < 0 || s < q) {
+		q, quote = s, "'''"
+	}
+	if q < 0 {
+		return ""
+	}
+	body := rest[q+3:]
+	if e := strings.Index(body, quote); e >= 0 {
+		body = body[:e]
+	}
+	return body
 }
 
 // Parameter names that say their type, by the conventions Python code
@@ -514,7 +538,7 @@ func guessHint(name, doc string, params int) string {
 // prompt as written ("a: int", "k=1", "*args"), self and the bare "/"
 // and "*" markers left out; false when the prompt does not define it.
 func signature(prompt, entry string) ([]string, bool) {
-	name := funcName(entry)
+	name := FuncName(entry)
 	k := strings.Index(prompt, "def "+name+"(")
 	if k < 0 {
 		return nil, false

@@ -183,3 +183,16 @@ func TestSelfInputsSeparateInTheSandbox(t *testing.T) {
 		t.Errorf("the two right candidates behave alike but score %v and %v", lines[0].Behaviour, lines[1].Behaviour)
 	}
 }
+
+func TestDocstring(t *testing.T) {
+	for _, c := range []struct{ prompt, want string }{
+		{"def f(x):\n    \"\"\"Add one.\"\"\"\n", "Add one."},
+		{"def g():\n    pass\n\ndef f(x):\n    '''Add\n    one.'''\n", "Add\n    one."},
+		{"def f(x):\n    return x\n", ""},
+		{"def g(x):\n    \"\"\"Not f's.\"\"\"\n", ""},
+	} {
+		if got := Docstring(c.prompt, "Solution().f"); got != c.want {
+			t.Errorf("Docstring(%q) = %q, want %q", c.prompt, got, c.want)
+		}
+	}
+}

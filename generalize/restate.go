@@ -45,26 +45,9 @@ func OneAssert(p *dataset.Problem) (q *dataset.Problem, ok bool) {
 // description is the entry function's docstring up to its examples, its
 // lines trimmed and joined.
 func description(prompt, entry string) string {
-	name := entry[strings.LastIndex(entry, ".")+1:]
-	i := strings.Index(prompt, "def "+name+"(")
-	if i < 0 {
-		return ""
-	}
-	rest := prompt[i:]
-	q := strings.Index(rest, `"""`)
-	quote := `"""`
-	if s := strings.Index(rest, "'''"); s >= 0 && (q < 0 || s < q) {
-		q, quote = s, "'''"
-	}
-	if q < 0 {
-		return ""
-	}
-	body := rest[q+3:]
-	if e := strings.Index(body, quote); e >= 0 {
-		body = body[:e]
-	}
+	name := execrank.FuncName(entry)
 	var out []string
-	for _, l := range strings.Split(body, "\n") {
+	for _, l := range strings.Split(execrank.Docstring(prompt, entry), "\n") {
 		t := strings.TrimSpace(l)
 		if exampleStart.MatchString(t) || strings.Contains(t, name+"(") {
 			break
