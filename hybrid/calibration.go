@@ -46,6 +46,39 @@ func CalibrationID() string {
 // model's score through the logistic function.
 func (m *Fusion) PPass(f []float64) float64 { return 1 / (1 + math.Exp(-m.Score(f))) }
 
+// NewFusion is a model with no weights yet whose features are
+// standardised by the mean and standard deviation of rows x, row i weighing
+// w[i] (nil: all alike); a constant feature gets a deviation of 1e-6.
+func NewFusion(x [][]float64, w []float64, note string) *Fusion {
+	nf := len(FeatureNames)
+	m := &Fusion{Features: FeatureNames, Mean: make([]float64, nf), Std: make([]float64, nf), Note: note}
+	weight := func(i int) float64 {
+		if w == nil {
+			return 1
+		}
+		return w[i]
+	}
+	var total float64
+	for i, f := range x {
+		total += weight(i)
+		for j, v := range f {
+			m.Mean[j] += weight(i) * v
+		}
+	}
+	for j := range m.Mean {
+		m.Mean[j] /= total
+	}
+	for i, f := range x {
+		for j, v := range f {
+			m.Std[j] += weight(i) * (v - m.Mean[j]) * (v - m.Mean[j])
+		}
+	}
+	for j := range m.Std {
+		m.Std[j] = math.Max(math.Sqrt(m.Std[j]/total), 1e-6)
+	}
+	return m
+}
+
 // Labelled is one problem's candidates with their Features and labels, and
 // the weight the problem carries in a fit (its candidates share it).
 type Labelled struct {
@@ -76,26 +109,8 @@ func FitCalibration(groups []Labelled, note string) (*Fusion, error) {
 	if len(x) == 0 {
 		return nil, fmt.Errorf("calibration: no labelled candidates")
 	}
-	m := &Fusion{Features: FeatureNames, Mean: make([]float64, nf), Std: make([]float64, nf), Note: note}
-	var total float64
-	for i, f := range x {
-		total += wt[i]
-		for j, v := range f {
-			m.Mean[j] += wt[i] * v
-		}
-	}
-	for j := range m.Mean {
-		m.Mean[j] /= total
-	}
-	for i, f := range x {
-		for j, v := range f {
-			m.Std[j] += wt[i] * (v - m.Mean[j]) * (v - m.Mean[j])
-		}
-	}
+	m := NewFusion(x, wt, note)
 	z := make([][]float64, len(x))
-	for j := range m.Std {
-		m.Std[j] = math.Max(math.Sqrt(m.Std[j]/total), 1e-6)
-	}
 	for i, f := range x {
 		z[i] = make([]float64, nf)
 		for j, v := range f {

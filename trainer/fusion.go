@@ -2,7 +2,6 @@ package trainer
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -54,22 +53,11 @@ func FitFusion(backend backends.Backend, groups []FusionGroup, steps int, note s
 	if len(use) == 0 {
 		return nil, fmt.Errorf("fusion: no problem has both passing and failing candidates")
 	}
-	m := &hybrid.Fusion{Features: hybrid.FeatureNames, Mean: make([]float64, nf), Std: make([]float64, nf), Note: note}
-	var cnt float64
-	s2 := make([]float64, nf)
+	var rows [][]float64
 	for _, g := range use {
-		for _, x := range g.X {
-			for j, v := range x {
-				m.Mean[j] += v
-				s2[j] += v * v
-			}
-			cnt++
-		}
+		rows = append(rows, g.X...)
 	}
-	for j := range m.Mean {
-		m.Mean[j] /= cnt
-		m.Std[j] = math.Max(math.Sqrt(math.Max(s2[j]/cnt-m.Mean[j]*m.Mean[j], 0)), 1e-6)
-	}
+	m := hybrid.NewFusion(rows, nil, note)
 	P := len(use)
 	xs := make([]float32, P*maxG*nf)
 	ys := make([]float32, P*maxG)
