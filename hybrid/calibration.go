@@ -35,12 +35,12 @@ var shipped = sync.OnceValues(func() (*Fusion, error) { return Parse(calibration
 // fit on).
 func Calibration() (*Fusion, error) { return shipped() }
 
-// CalibrationID names the shipped P(pass) model (a hash of it): a cached
-// ranking made under another has other P(pass).
-func CalibrationID() string {
+// CalibrationID names the shipped P(pass) model (a hash of it, taken
+// once): a cached ranking made under another has other P(pass).
+var CalibrationID = sync.OnceValue(func() string {
 	h := sha256.Sum256(calibrationJSON)
 	return hex.EncodeToString(h[:6])
-}
+})
 
 // PPass is the probability that a candidate with features f passes: the
 // model's score through the logistic function.
