@@ -538,12 +538,11 @@ func guessHint(name, doc string, params int) string {
 // prompt as written ("a: int", "k=1", "*args"), self and the bare "/"
 // and "*" markers left out; false when the prompt does not define it.
 func signature(prompt, entry string) ([]string, bool) {
-	name := FuncName(entry)
-	k := strings.Index(prompt, "def "+name+"(")
+	k := defOf(prompt, entry)
 	if k < 0 {
 		return nil, false
 	}
-	open := k + len("def "+name)
+	open := k + len("def "+FuncName(entry))
 	end := pylit.MatchBracket(prompt, open)
 	if end < 0 {
 		return nil, false
