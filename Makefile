@@ -105,6 +105,7 @@ GEN_SETS := --set codegen16b-noex=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n10
             --set codegen16b=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(HE)/codegen16b-labels-native.jsonl,$(HE)/humanevalplus.jsonl.gz \
             --set codegen16b-ex-tests=$(HE)/problems.jsonl,$(HE)/codegen16b-t0.8-n100.jsonl,$(HE)/codegen16b-labels-native.jsonl,$(HE)/humanevalplus.jsonl.gz,$(HE)/codegen16b-generated-tests.jsonl \
             --set davinci002/30=$(HE)/davinci002-problems.jsonl,$(HE)/davinci002-t0.8-n200.jsonl,reference \
+            --set paircoder-noex=$(HE)/problems.jsonl,$(HE)/paircoder-3models-n30.jsonl,$(RUNS)/paircoder-labels.jsonl \
             --set paircoder=$(HE)/problems.jsonl,$(HE)/paircoder-3models-n30.jsonl,$(RUNS)/paircoder-labels.jsonl,$(HE)/humanevalplus.jsonl.gz \
             --set paircoder-one-assert:one-assert=$(HE)/problems.jsonl,$(HE)/paircoder-3models-n30.jsonl,$(RUNS)/paircoder-labels.jsonl,$(HE)/humanevalplus.jsonl.gz
 

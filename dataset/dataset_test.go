@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"compress/gzip"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -152,5 +153,26 @@ func TestCandidateSource(t *testing.T) {
 	}
 	if src, line := (&Candidate{Solution: &sol}).Source(p); src != sol || line != 1 {
 		t.Errorf("solution: %q line %d", src, line)
+	}
+}
+
+// Half is a fixed function of the task id (models trained on one half are
+// measured on the other in later runs) and splits ids about evenly.
+func TestHalf(t *testing.T) {
+	n := [2]int{}
+	for i := range 1000 {
+		id := fmt.Sprintf("Task/%d", i)
+		h := Half(id)
+		if h != Half(id) || h < 0 || h > 1 {
+			t.Fatalf("Half(%q) = %d, not stable in {0,1}", id, h)
+		}
+		n[h]++
+	}
+	if n[0] < 450 || n[1] < 450 {
+		t.Errorf("halves of 1000 ids: %v, want about even", n)
+	}
+	// FNV-1a 32: "a" hashes to 0xe40c292c (even), "b" to 0xe70c2de5 (odd).
+	if Half("a") != 0 || Half("b") != 1 {
+		t.Errorf("Half(a), Half(b) = %d, %d; want 0, 1 (FNV-1a 32 mod 2)", Half("a"), Half("b"))
 	}
 }

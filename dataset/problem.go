@@ -222,3 +222,16 @@ func ReadProblems(path string, onErr func(*LineError) error) (map[string]*Proble
 	}, onErr)
 	return probs, order, err
 }
+
+// Half splits problems in two by an FNV-1a hash of the task id: 0 or 1.
+// Every set of a problem falls in the same half, so a model trained on one
+// half's problems (toppass train --half) can be measured on the other's
+// (toppass generalization --cross-fit).
+func Half(taskID string) int {
+	var h uint32 = 2166136261
+	for i := 0; i < len(taskID); i++ {
+		h ^= uint32(taskID[i])
+		h *= 16777619
+	}
+	return int(h % 2)
+}

@@ -110,12 +110,15 @@ func ParseSpec(s string) (Spec, error) {
 
 // Config is one evaluation.
 type Config struct {
-	Specs   []Spec
-	Model   *ranker.Model // nil: the methods without a model only
-	SB      *sandbox.Sandbox
-	Analyse ranker.Analyse
-	Workers int
-	Budget  time.Duration
+	Specs []Spec
+	Model *ranker.Model // nil: the methods without a model only
+	// CrossFit, when set, replaces Model: CrossFit[h] was trained on the
+	// problems of half h (dataset.Half) and scores the other half's.
+	CrossFit *[2]*ranker.Model
+	SB       *sandbox.Sandbox
+	Analyse  ranker.Analyse
+	Workers  int
+	Budget   time.Duration
 	// MaxCands keeps the first n candidates of each problem (0: all).
 	MaxCands int
 	// SelfInputs is how many inputs toppass makes per problem for the
@@ -125,6 +128,14 @@ type Config struct {
 	Cache    execrank.Cache
 	Progress io.Writer
 	OnError  func(*dataset.LineError) error
+}
+
+// modelFor is the model that scores a problem (nil: none).
+func (cfg *Config) modelFor(taskID string) *ranker.Model {
+	if cfg.CrossFit != nil {
+		return cfg.CrossFit[1-dataset.Half(taskID)]
+	}
+	return cfg.Model
 }
 
 // Group is one problem's candidates from one generator, with everything
@@ -322,11 +333,11 @@ func makeGroup(ctx context.Context, cfg Config, set, source, gen string, p, ex *
 		g.Examples, g.ExPassed = append(g.Examples, l.Examples), append(g.ExPassed, l.ExamplesPassed)
 		g.Behaviour = append(g.Behaviour, l.Behaviour)
 	}
-	if cfg.Model != nil {
-		for _, pr := range ranker.Lexical(cfg.Model, p, cs) {
+	if m := cfg.modelFor(p.TaskID); m != nil {
+		for _, pr := range ranker.Lexical(m, p, cs) {
 			g.Lexical = append(g.Lexical, pr.Score)
 		}
-		if g.preds, err = ranker.Score(ctx, cfg.Model, cfg.Analyse, p, cs); err != nil {
+		if g.preds, err = ranker.Score(ctx, m, cfg.Analyse, p, cs); err != nil {
 			return nil, err
 		}
 		for _, pr := range g.preds {
@@ -469,14 +480,7 @@ func pass1(gs []*Group, score func(*Group) []float64) float64 {
 
 // Half splits problems in two by a hash of the task id: the halves that
 // parameter fitting uses (fit on one, report on the other).
-func Half(taskID string) int {
-	var h uint32 = 2166136261
-	for i := 0; i < len(taskID); i++ {
-		h ^= uint32(taskID[i])
-		h *= 16777619
-	}
-	return int(h % 2)
-}
+func Half(taskID string) int { return dataset.Half(taskID) }
 
 // disjoint says whether group g may validate for the part of ref: no
 // generator of g's candidates made ref's (a whole group holds all of its

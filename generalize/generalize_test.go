@@ -178,3 +178,23 @@ def longest(strings: List[str]) -> str:
 		t.Error("unknown style accepted")
 	}
 }
+
+// With --cross-fit, a problem is scored by the model trained on the other
+// half of the problems, never by the one that saw it.
+func TestCrossFitScoresWithTheOtherHalf(t *testing.T) {
+	a, b := &ranker.Model{Config: ranker.Config{Layers: 1}}, &ranker.Model{Config: ranker.Config{Layers: 2}}
+	cfg := Config{Model: a}
+	if cfg.modelFor("a") != a {
+		t.Fatal("without cross-fit, the one model scores every problem")
+	}
+	cfg.CrossFit = &[2]*ranker.Model{a, b} // a trained on half 0, b on half 1
+	for _, id := range []string{"a", "b", "HumanEval/0", "HumanEval/1", "HumanEval/2"} {
+		want := a
+		if dataset.Half(id) == 0 {
+			want = b
+		}
+		if cfg.modelFor(id) != want {
+			t.Errorf("%s (half %d) scored by the model trained on its own half", id, dataset.Half(id))
+		}
+	}
+}

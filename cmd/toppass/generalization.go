@@ -12,12 +12,14 @@ import (
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/generalize"
+	"github.com/toppass/toppass/ranker"
 	"github.com/toppass/toppass/sandbox"
 )
 
 type generalizationCmd struct {
 	Set             []string `required:"" sep:"none" help:"A labelled set, name[/max-candidates][:one-assert]=problems,candidates,labels|reference[,examples-problems[,generated-tests]] (repeat). Candidates with a 'model' field are split by generator; one-assert restates each prompt in MBPP's shape (description, one example assert, no signature; whole-program candidates only)."`
 	ModelDir        string   `help:"The neural model to measure (default: the shipped one). It must not have trained on these problems or generators: say how it was trained with --model-note."`
+	CrossFit        []string `help:"Instead of one model, two: DIR0,DIR1, each trained ('toppass train --half H') on one half of these sets' problems; the one trained on half 0 scores half 1's problems and the reverse (problems never seen; generators seen, unless the training left them out: say which with --model-note)."`
 	NoModel         bool     `help:"Measure only the methods that need no model."`
 	ModelNote       string   `help:"How the model was trained, printed above the tables."`
 	Backend         string   `default:"go" help:"GoMLX backend."`
@@ -50,8 +52,9 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 	}
 	defer sb.Close(ctx)
 	cfg.SB = sb
-	if !c.NoModel {
-		if cfg.Model, err = loadModel(c.Backend, c.ModelDir); err != nil {
+	hasModel := !c.NoModel
+	if hasModel {
+		if err := c.loadModels(&cfg); err != nil {
 			return err
 		}
 		an, err := newAnalyser(ctx, cfg.Workers, c.CacheDir)
@@ -78,18 +81,18 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Generalization: ranked pass@1 and the share of the random-to-oracle gap closed, per set and generator.\n")
-	if cfg.Model != nil {
-		fmt.Fprintf(&b, "Neural model: %s (%s).\n", cmp.Or(c.ModelDir, "the shipped model"), c.ModelNote)
+	if hasModel {
+		fmt.Fprintf(&b, "Neural model: %s (%s).\n", c.modelName(), c.ModelNote)
 	}
 	for _, m := range generalize.Methods {
-		if m.NeedsModel && cfg.Model == nil {
+		if m.NeedsModel && !hasModel {
 			continue
 		}
 		fmt.Fprintf(&b, "- %s: %s\n", m.Name, m.Note)
 	}
-	generalize.Markdown(&b, generalize.Evaluate(groups, cfg.Model != nil))
+	generalize.Markdown(&b, generalize.Evaluate(groups, hasModel))
 	if c.SaveCalibration != "" {
-		if cfg.Model == nil {
+		if !hasModel {
 			return errors.New("--save-calibration needs the model (not --no-model)")
 		}
 		var sets []string
@@ -97,7 +100,7 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 			sets = append(sets, sp.Name)
 		}
 		cal, err := generalize.FitCalibration(groups, fmt.Sprintf("P(pass) from the evidence: fit by 'toppass generalization' on %s, each set and generator weighing the same; neural model: %s",
-			strings.Join(sets, ", "), cmp.Or(c.ModelNote, c.ModelDir, "the shipped model")))
+			strings.Join(sets, ", "), cmp.Or(c.ModelNote, c.modelName())))
 		if err != nil {
 			return err
 		}
@@ -111,4 +114,32 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 		return os.WriteFile(c.Out, []byte(b.String()), 0o644)
 	}
 	return nil
+}
+
+// loadModels loads --model-dir (or the shipped model), or --cross-fit's two.
+func (c *generalizationCmd) loadModels(cfg *generalize.Config) error {
+	if len(c.CrossFit) == 0 {
+		var err error
+		cfg.Model, err = loadModel(c.Backend, c.ModelDir)
+		return err
+	}
+	if len(c.CrossFit) != 2 || c.ModelDir != "" {
+		return errors.New("--cross-fit takes two model directories (trained on half 0, on half 1), and not with --model-dir")
+	}
+	cfg.CrossFit = new([2]*ranker.Model)
+	for h, dir := range c.CrossFit {
+		m, err := loadModel(c.Backend, dir)
+		if err != nil {
+			return err
+		}
+		cfg.CrossFit[h] = m
+	}
+	return nil
+}
+
+func (c *generalizationCmd) modelName() string {
+	if len(c.CrossFit) == 2 {
+		return fmt.Sprintf("cross-fit: %s (trained on half 0) scores half 1, %s the reverse", c.CrossFit[0], c.CrossFit[1])
+	}
+	return cmp.Or(c.ModelDir, "the shipped model")
 }

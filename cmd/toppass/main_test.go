@@ -36,6 +36,8 @@ func TestHelp(t *testing.T) {
 		{[]string{"generalization"}, "--no-model"},
 		{[]string{"bench", "ranker"}, "--end-to-end"},
 		{[]string{"bench", "hybrid"}, "--self-inputs"},
+		{[]string{"train"}, "--half"},
+		{[]string{"generalization"}, "--cross-fit"},
 	} {
 		var out bytes.Buffer
 		var cl cli

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -154,10 +155,14 @@ func loadSets(ctx context.Context, specs []trainer.Set, cacheDir string, bad *da
 
 type trainCmd struct {
 	ModelDir string `required:"" help:"Where the model goes (config.json, tokenizer.json, weights.bin.zst, metrics.jsonl, checkpoint/); an interrupted run resumes from it."`
+	Half     int    `default:"-1" help:"Train and validate only on the problems of this half of the --set data (0 or 1, split by a hash of the task id; -1: all of them); --extra is not split. The other half is left for 'toppass generalization --cross-fit'."`
 	trainFlags
 }
 
 func (c *trainCmd) Run(ctx context.Context) error {
+	if c.Half < -1 || c.Half > 1 {
+		return fmt.Errorf("--half %d: 0, 1 or -1 (all)", c.Half)
+	}
 	d, err := c.load(ctx, c.ModelDir)
 	if err != nil {
 		return err
@@ -165,6 +170,13 @@ func (c *trainCmd) Run(ctx context.Context) error {
 	be, err := ranker.NewBackend(c.Backend)
 	if err != nil {
 		return err
+	}
+	if c.Half >= 0 {
+		d.probs = slices.DeleteFunc(d.probs, func(p *trainer.Problem) bool { return dataset.Half(p.TaskID) != c.Half })
+		if len(d.probs) == 0 {
+			return fmt.Errorf("no problem of the --set data falls in half %d", c.Half)
+		}
+		slog.Info("training on one half of the problems", "half", c.Half, "groups", len(d.probs))
 	}
 	train, val := trainer.SplitValidation(d.probs, c.ValFrac)
 	c.weighExtra(d.extra, len(d.specs), len(train))
