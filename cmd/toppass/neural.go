@@ -163,20 +163,13 @@ func (c *trainCmd) Run(ctx context.Context) error {
 	if c.Half < -1 || c.Half > 1 {
 		return fmt.Errorf("--half %d: 0, 1 or -1 (all)", c.Half)
 	}
-	d, err := c.load(ctx, c.ModelDir)
+	d, err := c.load(ctx, c.ModelDir, c.Half)
 	if err != nil {
 		return err
 	}
 	be, err := ranker.NewBackend(c.Backend)
 	if err != nil {
 		return err
-	}
-	if c.Half >= 0 {
-		d.probs = slices.DeleteFunc(d.probs, func(p *trainer.Problem) bool { return dataset.Half(p.TaskID) != c.Half })
-		if len(d.probs) == 0 {
-			return fmt.Errorf("no problem of the --set data falls in half %d", c.Half)
-		}
-		slog.Info("training on one half of the problems", "half", c.Half, "groups", len(d.probs))
 	}
 	train, val := trainer.SplitValidation(d.probs, c.ValFrac)
 	c.weighExtra(d.extra, len(d.specs), len(train))
@@ -196,9 +189,10 @@ type trainData struct {
 	tok               *ranker.Tokenizer
 }
 
-// load reads --set/--problems and --extra (static analysis cached in dir)
-// and loads or trains the tokenizer there.
-func (f *trainFlags) load(ctx context.Context, dir string) (*trainData, error) {
+// load reads --set/--problems (only the problems of one half, dataset.Half,
+// when half is 0 or 1) and --extra (static analysis cached in dir) and
+// loads or trains the tokenizer there.
+func (f *trainFlags) load(ctx context.Context, dir string, half int) (*trainData, error) {
 	d := &trainData{}
 	var err error
 	if d.specs, err = f.sets(); err != nil {
@@ -210,6 +204,13 @@ func (f *trainFlags) load(ctx context.Context, dir string) (*trainData, error) {
 	var bad dataset.ErrorLog
 	if d.probs, err = loadSets(ctx, d.specs, dir, &bad); err != nil {
 		return nil, err
+	}
+	if half >= 0 {
+		d.probs = slices.DeleteFunc(d.probs, func(p *trainer.Problem) bool { return dataset.Half(p.TaskID) != half })
+		if len(d.probs) == 0 {
+			return nil, fmt.Errorf("no problem of the --set data falls in half %d", half)
+		}
+		slog.Info("training on one half of the problems", "half", half, "groups", len(d.probs))
 	}
 	if d.extra, err = loadSets(ctx, d.extraSpecs, dir, &bad); err != nil {
 		return nil, err
@@ -228,7 +229,7 @@ type cvCmd struct {
 }
 
 func (c *cvCmd) Run(ctx context.Context) error {
-	d, err := c.load(ctx, c.Dir)
+	d, err := c.load(ctx, c.Dir, -1)
 	if err != nil {
 		return err
 	}
