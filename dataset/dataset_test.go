@@ -176,3 +176,28 @@ func TestHalf(t *testing.T) {
 		t.Errorf("Half(a), Half(b) = %d, %d; want 0, 1 (FNV-1a 32 mod 2)", Half("a"), Half("b"))
 	}
 }
+
+// A recorded verdict becomes a label ("OK" passes); a candidate without one
+// is an error naming its line.
+func TestReferenceLabel(t *testing.T) {
+	p := write(t, "c.jsonl", `{"task_id": "a", "completion": "x", "reference_status": "OK"}
+{"task_id": "a", "completion": "y", "reference_status": "AssertionError"}
+{"task_id": "a", "completion": "z"}
+`)
+	var got []string
+	err := ReadCandidates(p, func(c *Candidate) error {
+		l, err := ReferenceLabel(c)
+		if err != nil {
+			got = append(got, err.Error())
+			return nil
+		}
+		got = append(got, fmt.Sprintf("%s#%d %v %s", l.TaskID, l.Index, l.Passed, l.Status))
+		return nil
+	}, func(e *LineError) error { return e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0] != "a#0 true pass" || got[1] != "a#1 false fail" || !strings.Contains(got[2], "c.jsonl:3: no reference_status") {
+		t.Errorf("got %q", got)
+	}
+}

@@ -96,3 +96,22 @@ func ReadLabels(path string, onErr func(*LineError) error) (labels map[Key]*Labe
 	}
 	return labels, int64(len(data)), nil
 }
+
+// ReferenceLabels, given where a labels file goes, takes each candidate's
+// verdict from its reference_status field instead ("OK" passes): the
+// verdicts a dataset ships with (code-davinci-002's, from MultiPL-E's
+// harness).
+const ReferenceLabels = "reference"
+
+// ReferenceLabel is the label of a candidate's recorded verdict; an error
+// (with file:line) when it has none.
+func ReferenceLabel(c *Candidate) (*Label, error) {
+	if c.ReferenceStatus == "" {
+		return nil, &LineError{File: c.File, Line: c.Line, Err: fmt.Errorf("no reference_status (labels %q take the verdicts from the candidates)", ReferenceLabels)}
+	}
+	l := &Label{TaskID: c.TaskID, Index: c.Key().Index, Passed: c.ReferenceStatus == "OK", Status: "fail"}
+	if l.Passed {
+		l.Status = "pass"
+	}
+	return l, nil
+}

@@ -71,9 +71,8 @@ type Spec struct {
 }
 
 // ReferenceLabels, as a set's labels, takes each candidate's verdict from
-// its reference_status field ("OK" passes): the verdicts a dataset ships
-// with (code-davinci-002's, from MultiPL-E's harness).
-const ReferenceLabels = "reference"
+// its reference_status field (dataset.ReferenceLabel).
+const ReferenceLabels = dataset.ReferenceLabels
 
 // ParseSpec reads "name[/max]=problems,candidates,labels[,examples[,tests]]"
 // (examples may be empty).
@@ -290,13 +289,9 @@ func readLabels(sp Spec, cands []*dataset.Candidate, onErr func(*dataset.LineErr
 	}
 	labels := map[dataset.Key]*dataset.Label{}
 	for _, c := range cands {
-		if c.ReferenceStatus == "" {
-			return nil, fmt.Errorf("%s:%d: no reference_status (labels %q take the verdicts from the candidates)", c.File, c.Line, ReferenceLabels)
-		}
-		ok := c.ReferenceStatus == "OK"
-		l := &dataset.Label{TaskID: c.TaskID, Index: *c.Index, Passed: ok, Status: "fail"}
-		if ok {
-			l.Status = "pass"
+		l, err := dataset.ReferenceLabel(c)
+		if err != nil {
+			return nil, err
 		}
 		labels[c.Key()] = l
 	}

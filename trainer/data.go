@@ -20,7 +20,7 @@ type Set struct{ Problems, Candidates, Labels string }
 func ParseSet(s string) (Set, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 3 {
-		return Set{}, fmt.Errorf("--set %q: want problems,candidates,labels", s)
+		return Set{}, fmt.Errorf("--set %q: want problems,candidates,labels (or %q: the candidates' recorded verdicts)", s, dataset.ReferenceLabels)
 	}
 	return Set{parts[0], parts[1], parts[2]}, nil
 }
@@ -70,9 +70,11 @@ func LoadSets(ctx context.Context, sets []Set, analyse ranker.Analyse, errs *dat
 		if err != nil {
 			return nil, err
 		}
-		labels, _, err := dataset.ReadLabels(s.Labels, errs.Add)
-		if err != nil {
-			return nil, err
+		var labels map[dataset.Key]*dataset.Label
+		if s.Labels != dataset.ReferenceLabels {
+			if labels, _, err = dataset.ReadLabels(s.Labels, errs.Add); err != nil {
+				return nil, err
+			}
 		}
 		byTask := map[string]*Problem{}
 		cands := map[string][]*dataset.Candidate{}
@@ -83,6 +85,12 @@ func LoadSets(ctx context.Context, sets []Set, analyse ranker.Analyse, errs *dat
 				return &dataset.LineError{File: c.File, Line: c.Line, Err: fmt.Errorf("unknown task_id %q", c.TaskID)}
 			}
 			l := labels[c.Key()]
+			if labels == nil {
+				var rerr error
+				if l, rerr = dataset.ReferenceLabel(c); rerr != nil {
+					return rerr
+				}
+			}
 			if l == nil {
 				unlabelled++
 				return nil

@@ -24,7 +24,7 @@ import (
 )
 
 type trainFlags struct {
-	Set        []string `sep:"none" help:"A labelled candidate set: problems.jsonl,candidates.jsonl,labels.jsonl (repeatable)."`
+	Set        []string `sep:"none" help:"A labelled candidate set: problems.jsonl,candidates.jsonl,labels.jsonl (repeatable); labels 'reference' takes the verdicts recorded in the candidates (reference_status)."`
 	Problems   string   `type:"existingfile" help:"Problems JSONL (with --candidates and --labels: one set)."`
 	Candidates string   `type:"existingfile" help:"Candidates JSONL."`
 	Labels     string   `type:"existingfile" help:"Labels JSONL from 'toppass label'."`
