@@ -13,6 +13,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/hybrid"
 )
 
 // Config is $XDG_CONFIG_HOME/toppass/config.toml. Every key is optional;
@@ -35,6 +36,12 @@ type Config struct {
 	// SelfInputs is how many inputs a ranking makes per function-style
 	// problem for the behaviour evidence (0: none).
 	SelfInputs int `toml:"self_inputs"`
+	// Calibration is a P(pass) model for the hybrid's rankings, refit on
+	// labelled sets of the user's own (toppass generalization
+	// --save-calibration); "" is the shipped one. Read when the
+	// configuration is.
+	Calibration string `toml:"calibration"`
+	calibration *hybrid.Fusion
 
 	Generator GeneratorConfig `toml:"generator"`
 	Finetune  FinetuneConfig  `toml:"finetune"`
@@ -178,14 +185,21 @@ func (c *Config) finish(path string, text []byte) error {
 		}
 	}
 	for i, w := range c.Watch {
-		if !filepath.IsAbs(w) {
-			home, err := os.UserHomeDir()
-			if strings.HasPrefix(w, "~/") && err == nil {
-				c.Watch[i] = filepath.Join(home, w[2:])
-				continue
-			}
+		var ok bool
+		if c.Watch[i], ok = absPath(w); !ok {
 			return bad("watch", fmt.Sprintf("%q is not an absolute path", w))
 		}
+	}
+	if c.Calibration != "" {
+		path, ok := absPath(c.Calibration)
+		if !ok {
+			return bad("calibration", fmt.Sprintf("%q is not an absolute path", c.Calibration))
+		}
+		cal, err := hybrid.Load(path)
+		if err != nil {
+			return bad("calibration", err.Error())
+		}
+		c.calibration = cal
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
@@ -265,3 +279,23 @@ func (s *ByteSize) UnmarshalText(b []byte) error {
 }
 
 func (s ByteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(s), 10)), nil }
+
+// calibrationID names the P(pass) model the hybrid's rankings use.
+func (c *Config) calibrationID() string {
+	if c.calibration == nil {
+		return hybrid.CalibrationID()
+	}
+	return c.calibration.ID()
+}
+
+// absPath is p with a leading ~/ expanded; false when p is relative.
+func absPath(p string) (string, bool) {
+	if filepath.IsAbs(p) {
+		return p, true
+	}
+	home, err := os.UserHomeDir()
+	if strings.HasPrefix(p, "~/") && err == nil {
+		return filepath.Join(home, p[2:]), true
+	}
+	return p, false
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/toppass/toppass/hybrid"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -43,6 +45,8 @@ func TestConfigErrors(t *testing.T) {
 		"\n\n[finetune]\nsteps = 0\n":                    ":4: finetune.steps",
 		"[generator]\ntemperature = 9.0\n":               ":2: generator.temperature",
 		"workers = 1\nself_inputs = -2\n":                ":2: self_inputs",
+		"workers = 1\ncalibration = \"cal.json\"\n":      ":2: calibration",
+		"calibration = \"/no/such/cal.json\"\n":          ":1: calibration",
 	} {
 		path := writeConfig(t, text)
 		_, err := LoadConfig(path)
@@ -95,4 +99,30 @@ func TestLockOneInstance(t *testing.T) {
 		t.Fatalf("relock: %v", err)
 	}
 	l2.release()
+}
+
+// A P(pass) model of the user's own replaces the shipped one, and its id
+// (in every ranking's cache key) differs from the shipped one's.
+func TestConfigCalibration(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join(t.TempDir(), "none.toml"))
+	if err != nil || cfg.calibration != nil || cfg.calibrationID() != hybrid.CalibrationID() {
+		t.Fatalf("default: %v %v %s", cfg.calibration, err, cfg.calibrationID())
+	}
+	shipped, err := hybrid.Calibration()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := *shipped
+	own.Bias += 1
+	path := filepath.Join(t.TempDir(), "cal.json")
+	if err := own.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = LoadConfig(writeConfig(t, "calibration = \""+path+"\"\n"))
+	if err != nil || cfg.calibration == nil || cfg.calibration.Bias != own.Bias {
+		t.Fatalf("calibration = %s: %+v %v", path, cfg.calibration, err)
+	}
+	if cfg.calibrationID() == hybrid.CalibrationID() {
+		t.Error("the user's P(pass) model has the shipped one's id: cached rankings would keep the shipped P(pass)")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
@@ -41,6 +42,14 @@ var CalibrationID = sync.OnceValue(func() string {
 	h := sha256.Sum256(calibrationJSON)
 	return hex.EncodeToString(h[:6])
 })
+
+// ID names a P(pass) model by a hash of its encoding: a cached ranking
+// made under another has other P(pass).
+func (m *Fusion) ID() string {
+	b, _ := json.Marshal(m)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:6])
+}
 
 // PPass is the probability that a candidate with features f passes: the
 // model's score through the logistic function.

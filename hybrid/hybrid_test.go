@@ -1,9 +1,11 @@
 package hybrid
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
+	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/execrank"
 	"github.com/toppass/toppass/ranker"
 )
@@ -80,5 +82,51 @@ func TestFusionSaveLoad(t *testing.T) {
 	}
 	if _, err := Parse([]byte(`{"weights":[1],"mean":[0],"std":[1]}`)); err == nil {
 		t.Error("a model with the wrong number of features was accepted")
+	}
+}
+
+// Score's P(pass) comes from the calibration it is given (nil: the shipped
+// one); the ranking score does not depend on it.
+func TestScoreUsesTheGivenCalibration(t *testing.T) {
+	be, err := ranker.NewBackend("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ranker.LoadDefault(be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs dataset.ErrorLog
+	probs, order, byTask, err := ranker.ProblemCandidates("../testdata/sample/problems.jsonl", "../testdata/sample/candidates.jsonl", &errs)
+	if err != nil || errs.Err() != nil {
+		t.Fatal(err, errs.Err())
+	}
+	p, cands := probs[order[0]], byTask[order[0]]
+	lines := make([]execrank.ScoreLine, len(cands))
+	for i := range lines {
+		lines[i] = execrank.ScoreLine{Examples: 2, ExamplesPassed: i % 3, Cluster: i % 2, Behaviour: float64(i%4) / 4}
+	}
+	shipped, err := Calibration()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := *shipped
+	own.Bias -= 3
+	ctx := context.Background()
+	a, err := Score(ctx, m, nil, nil, nil, p, cands, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Score(ctx, m, nil, nil, &own, p, cands, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if a[i].Score != b[i].Score {
+			t.Errorf("#%d: score %v with the shipped calibration, %v with another", i, a[i].Score, b[i].Score)
+		}
+		if !(b[i].PPass < a[i].PPass) || a[i].PPass <= 0 || a[i].PPass >= 1 {
+			t.Errorf("#%d: P(pass) %v shipped, %v with a bias 3 lower", i, a[i].PPass, b[i].PPass)
+		}
 	}
 }

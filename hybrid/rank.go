@@ -18,12 +18,14 @@ import (
 
 // Config is a hybrid ranking job.
 type Config struct {
-	Exec     execrank.RankConfig // problems, candidates, tests, examples, sandbox
-	Model    *ranker.Model
-	Analyse  ranker.Analyse
-	Fusion   *Fusion // nil: the rule
-	Out      string
-	Progress io.Writer
+	Exec    execrank.RankConfig // problems, candidates, tests, examples, sandbox
+	Model   *ranker.Model
+	Analyse ranker.Analyse
+	Fusion  *Fusion // nil: the rule
+	// Calibration is the P(pass) model (nil: the shipped one, Calibration).
+	Calibration *Fusion
+	Out         string
+	Progress    io.Writer
 }
 
 // ScoreLine is one line of hybrid scores: the fused score and the evidence.
@@ -75,7 +77,7 @@ func Rank(ctx context.Context, cfg Config) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		scores, err := Score(ctx, cfg.Model, cfg.Analyse, cfg.Fusion, probs[id], byTask[id], exec[id])
+		scores, err := Score(ctx, cfg.Model, cfg.Analyse, cfg.Fusion, cfg.Calibration, probs[id], byTask[id], exec[id])
 		if err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
@@ -99,8 +101,9 @@ func Rank(ctx context.Context, cfg Config) error {
 // Score fuses the neural ranker's prediction for one problem's candidates
 // with their execution evidence (lines, in candidate order, from
 // execrank.Evidence or execrank.Features): by fusion, or by the rule when
-// fusion is nil. In memory: the daemon's and the CLI's one way to score.
-func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion *Fusion, p *dataset.Problem,
+// fusion is nil; P(pass) from cal (nil: the shipped Calibration). In
+// memory: the daemon's and the CLI's one way to score.
+func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion, cal *Fusion, p *dataset.Problem,
 	cands []*dataset.Candidate, lines []execrank.ScoreLine) ([]ScoreLine, error) {
 	if len(lines) != len(cands) {
 		return nil, fmt.Errorf("%d execution results for %d candidates", len(lines), len(cands))
@@ -109,9 +112,10 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion 
 	if err != nil {
 		return nil, err
 	}
-	cal, err := Calibration()
-	if err != nil {
-		return nil, err
+	if cal == nil {
+		if cal, err = Calibration(); err != nil {
+			return nil, err
+		}
 	}
 	feats := Features(preds, lines, ranker.SimpleConsensus(ranker.Codes(cands)))
 	out := make([]ScoreLine, len(cands))

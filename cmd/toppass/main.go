@@ -107,6 +107,7 @@ type rankCmd struct {
 	ModelDir     string `help:"neural: model directory from 'toppass train' (default: the shipped model)."`
 	Backend      string `default:"go" help:"neural: GoMLX backend (go, or xla:cuda in a -tags xla build)."`
 	Fusion       string `type:"existingfile" help:"hybrid: fusion model from 'toppass fuse --save' (default: the rule)."`
+	Calibration  string `type:"existingfile" help:"hybrid: the P(pass) model, refit on labelled sets of your own with 'toppass generalization --save-calibration' (default: the shipped one)."`
 	CacheDir     string `help:"Keep per-candidate features here (probes.jsonl, static.jsonl) and reuse them: a rerun, or a problem that gained candidates, only runs what is new."`
 	Rule         bool   `help:"hybrid: fuse with the rule (examples first, then a weighted mean of the neural, lexical consensus, behaviour and agreement ranks) even when --fusion is given."`
 	SelfInputs   int    `default:"24" help:"hybrid, exec: inputs toppass makes per function-style problem (the examples' inputs mutated by type, or drawn from the signature's type hints); every candidate is called on them and ranked by agreement with the others' behaviour. 0: none."`
@@ -210,7 +211,13 @@ func (c *rankCmd) Run(ctx context.Context) error {
 				return err
 			}
 		}
-		return hybrid.Rank(ctx, hybrid.Config{Exec: ecfg, Model: m, Analyse: an.All, Fusion: fusion, Out: c.Out, Progress: os.Stderr})
+		var cal *hybrid.Fusion
+		if c.Calibration != "" {
+			if cal, err = hybrid.Load(c.Calibration); err != nil {
+				return fmt.Errorf("--calibration %s: %w", c.Calibration, err)
+			}
+		}
+		return hybrid.Rank(ctx, hybrid.Config{Exec: ecfg, Model: m, Analyse: an.All, Fusion: fusion, Calibration: cal, Out: c.Out, Progress: os.Stderr})
 	}
 	if c.Method == "neural" || c.Method == "lexical" {
 		m, an, err := c.neural(ctx)

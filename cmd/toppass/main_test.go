@@ -37,6 +37,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"bench", "ranker"}, "--end-to-end"},
 		{[]string{"bench", "hybrid"}, "--self-inputs"},
 		{[]string{"train"}, "--half"},
+		{[]string{"rank"}, "--calibration"},
 		{[]string{"generalization"}, "--cross-fit"},
 	} {
 		var out bytes.Buffer
