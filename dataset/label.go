@@ -97,8 +97,8 @@ func ReadLabels(path string, onErr func(*LineError) error) (labels map[Key]*Labe
 	return labels, int64(len(data)), nil
 }
 
-// ReferenceLabels, given where a labels file goes, takes each candidate's
-// verdict from its reference_status field instead ("OK" passes): the
+// ReferenceLabels, given in place of a labels file, takes each
+// candidate's verdict from its reference_status field ("OK" passes): the
 // verdicts a dataset ships with (code-davinci-002's, from MultiPL-E's
 // harness).
 const ReferenceLabels = "reference"
