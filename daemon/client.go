@@ -88,7 +88,13 @@ func Ensure(ctx context.Context, paths Paths, exe string, wait time.Duration) (*
 		}
 		select {
 		case err := <-exited:
-			// Another client may have started one first.
+			// Another client may have started one first: ours found the
+			// lock held. That one may still be starting (its socket comes
+			// after the store and the sandbox): wait for it as for ours.
+			if held, _ := lockHeld(paths.Lock()); held {
+				exited = nil
+				continue
+			}
 			if c, derr := Dial(ctx, paths); derr == nil {
 				return c, nil
 			}
