@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -641,4 +642,39 @@ func TestDaemonScale(t *testing.T) {
 		}
 	}
 	t.Logf("daemon and toppass label agree on %d/%d labels (status, classes and fuel)", same, len(cli))
+}
+
+// Clients that find no daemon at the same moment each start one: one wins
+// the lock, the others exit at start, and every client is answered by the
+// winner (even while it is still opening its store).
+func TestEnsureRace(t *testing.T) {
+	e := newEnv(t, "")
+	const n = 4
+	pids := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := daemon.Ensure(context.Background(), e.paths, binary, time.Minute)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer c.Close()
+			var st daemon.Status
+			errs[i] = c.Call(context.Background(), daemon.MethodStatus, nil, &st)
+			pids[i] = st.PID
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("client %d: %v", i, errs[i])
+		}
+		if pids[i] == 0 || pids[i] != pids[0] {
+			t.Fatalf("clients answered by daemons %v, want one", pids)
+		}
+	}
 }
