@@ -14,7 +14,12 @@ import (
 )
 
 // Set names one labelled candidate set: problems, candidates, labels.
-type Set struct{ Problems, Candidates, Labels string }
+type Set struct {
+	Problems, Candidates, Labels string
+	// Keep, when set, says which problems to read (by task id); the
+	// others' candidates are skipped before any analysis.
+	Keep func(taskID string) bool
+}
 
 // ParseSet reads "problems.jsonl,candidates.jsonl,labels.jsonl".
 func ParseSet(s string) (Set, error) {
@@ -22,7 +27,7 @@ func ParseSet(s string) (Set, error) {
 	if len(parts) != 3 {
 		return Set{}, fmt.Errorf("--set %q: want problems,candidates,labels (or %q: the candidates' recorded verdicts)", s, dataset.ReferenceLabels)
 	}
-	return Set{parts[0], parts[1], parts[2]}, nil
+	return Set{Problems: parts[0], Candidates: parts[1], Labels: parts[2]}, nil
 }
 
 // Row is one labelled candidate.
@@ -83,6 +88,9 @@ func LoadSets(ctx context.Context, sets []Set, analyse ranker.Analyse, errs *dat
 			p := probs[c.TaskID]
 			if p == nil {
 				return &dataset.LineError{File: c.File, Line: c.Line, Err: fmt.Errorf("unknown task_id %q", c.TaskID)}
+			}
+			if s.Keep != nil && !s.Keep(c.TaskID) {
+				return nil
 			}
 			l := labels[c.Key()]
 			if labels == nil {

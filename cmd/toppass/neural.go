@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -201,12 +200,16 @@ func (f *trainFlags) load(ctx context.Context, dir string, half int) (*trainData
 	if d.extraSpecs, err = f.extraSets(); err != nil {
 		return nil, err
 	}
+	if half >= 0 {
+		for i := range d.specs {
+			d.specs[i].Keep = func(taskID string) bool { return dataset.Half(taskID) == half }
+		}
+	}
 	var bad dataset.ErrorLog
 	if d.probs, err = loadSets(ctx, d.specs, dir, &bad); err != nil {
 		return nil, err
 	}
 	if half >= 0 {
-		d.probs = slices.DeleteFunc(d.probs, func(p *trainer.Problem) bool { return dataset.Half(p.TaskID) != half })
 		if len(d.probs) == 0 {
 			return nil, fmt.Errorf("no problem of the --set data falls in half %d", half)
 		}
