@@ -40,8 +40,9 @@ type Config struct {
 	// labelled sets of the user's own (toppass generalization
 	// --save-calibration); "" is the shipped one. Read when the
 	// configuration is.
-	Calibration string `toml:"calibration"`
-	calibration *hybrid.Fusion
+	Calibration   string `toml:"calibration"`
+	calibration   *hybrid.Fusion
+	calibrationID string // its id, taken once ("" with the shipped one)
 
 	Generator GeneratorConfig `toml:"generator"`
 	Finetune  FinetuneConfig  `toml:"finetune"`
@@ -199,7 +200,7 @@ func (c *Config) finish(path string, text []byte) error {
 		if err != nil {
 			return bad("calibration", err.Error())
 		}
-		c.calibration = cal
+		c.calibration, c.calibrationID = cal, cal.ID()
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
@@ -280,12 +281,13 @@ func (s *ByteSize) UnmarshalText(b []byte) error {
 
 func (s ByteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(s), 10)), nil }
 
-// calibrationID names the P(pass) model the hybrid's rankings use.
-func (c *Config) calibrationID() string {
+// calibrationKey names the P(pass) model the hybrid's rankings use (in
+// every ranking's cache key).
+func (c *Config) calibrationKey() string {
 	if c.calibration == nil {
 		return hybrid.CalibrationID()
 	}
-	return c.calibration.ID()
+	return c.calibrationID
 }
 
 // absPath is p with a leading ~/ expanded; false when p is relative.

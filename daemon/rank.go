@@ -69,7 +69,7 @@ func (d *Daemon) rankCached(ctx context.Context, p *RankParams, model *ranker.Mo
 	for i, c := range p.Candidates {
 		hashes[i] = store.CandidateHash(c)
 	}
-	key := store.Hash(append([]string{"rank-v2", p.Method, modelID, d.cfg.calibrationID(), d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
+	key := store.Hash(append([]string{"rank-v2", p.Method, modelID, d.cfg.calibrationKey(), d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
 		strings.Join(p.Tests, "\x00")}, hashes...)...)
 	cached, ok := d.recent.get(key)
 	if !ok {
