@@ -70,10 +70,6 @@ type Spec struct {
 	Style string
 }
 
-// ReferenceLabels, as a set's labels, takes each candidate's verdict from
-// its reference_status field (dataset.ReferenceLabel).
-const ReferenceLabels = dataset.ReferenceLabels
-
 // ParseSpec reads "name[/max]=problems,candidates,labels[,examples[,tests]]"
 // (examples may be empty).
 func ParseSpec(s string) (Spec, error) {
@@ -281,9 +277,9 @@ func loadSpec(ctx context.Context, cfg Config, sp Spec) ([]*Group, error) {
 }
 
 // readLabels reads a set's labels file, or takes them from the
-// candidates' reference verdicts (ReferenceLabels).
+// candidates' reference verdicts (dataset.ReferenceLabels).
 func readLabels(sp Spec, cands []*dataset.Candidate, onErr func(*dataset.LineError) error) (map[dataset.Key]*dataset.Label, error) {
-	if sp.Labels != ReferenceLabels {
+	if sp.Labels != dataset.ReferenceLabels {
 		labels, _, err := dataset.ReadLabels(sp.Labels, onErr)
 		return labels, err
 	}

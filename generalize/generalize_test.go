@@ -134,7 +134,7 @@ func TestParseSpec(t *testing.T) {
 	if sp, err := ParseSpec("cg=p,c,l,,t.jsonl"); err != nil || sp.Examples != "" || sp.Tests != "t.jsonl" {
 		t.Fatal(sp, err)
 	}
-	if sp, err := ParseSpec("dv/30=p,c,reference"); err != nil || sp.Name != "dv" || sp.MaxCands != 30 || sp.Labels != ReferenceLabels {
+	if sp, err := ParseSpec("dv/30=p,c,reference"); err != nil || sp.Name != "dv" || sp.MaxCands != 30 || sp.Labels != dataset.ReferenceLabels {
 		t.Fatal(sp, err)
 	}
 	for _, bad := range []string{"p,c,l", "=p,c,l", "x=p,c", "x=p,c,l,e,t,f", "x/0=p,c,l", "x/y=p,c,l", "/3=p,c,l"} {
