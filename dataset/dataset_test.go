@@ -131,6 +131,32 @@ func TestReadLabelsTornTail(t *testing.T) {
 	}
 }
 
+// A gzip-compressed labels file reads like a plain one, its last line
+// without a newline too; a bad line still names file:line.
+func TestReadLabelsGzip(t *testing.T) {
+	a := `{"task_id": "a", "index": 0, "passed": true, "status": "pass"}`
+	b := `{"task_id": "a", "index": 1, "passed": false, "status": "fail"}`
+	p := write(t, "l.jsonl.gz", a+"\nnot json\n"+b)
+	var errs []string
+	labels, end, err := ReadLabels(p, collect(&errs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	if len(labels) != 2 || !labels[Key{"a", 0}].Passed || labels[Key{"a", 1}].Passed || end != st.Size() {
+		t.Fatalf("labels %v end %d of %d", labels, end, st.Size())
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0], "l.jsonl.gz:2: invalid label") {
+		t.Fatalf("errors %q", errs)
+	}
+	// Not gzip at all: an error naming the file, no panic.
+	bad := filepath.Join(t.TempDir(), "x.jsonl.gz")
+	os.WriteFile(bad, []byte(a+"\n"), 0o644)
+	if _, _, err := ReadLabels(bad, collect(&errs)); err == nil || !strings.Contains(err.Error(), "x.jsonl.gz") {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestLongLine(t *testing.T) {
 	p := write(t, "big.jsonl", `{"task_id": "a", "completion": "`+strings.Repeat("x", maxLine+10)+`"}`+"\n"+`{"task_id": "b", "completion": "y"}`+"\n")
 	var errs []string

@@ -1,11 +1,13 @@
 package dataset
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Label is the sandbox's verdict on one candidate.
@@ -51,7 +53,8 @@ var LabelStatuses = []string{"pass", "fail", "error", "timeout", "wall_timeout",
 
 // ReadLabels reads a labels file. A torn last line (a run killed while
 // writing it) is not an error: its offset is returned as validEnd so that
-// a resumed run can cut it off; any other bad line goes to onErr.
+// a resumed run can cut it off; any other bad line goes to onErr. A ".gz"
+// file is decompressed (and taken as complete).
 func ReadLabels(path string, onErr func(*LineError) error) (labels map[Key]*Label, validEnd int64, err error) {
 	labels = map[Key]*Label{}
 	f, err := os.Open(path)
@@ -59,9 +62,32 @@ func ReadLabels(path string, onErr func(*LineError) error) (labels map[Key]*Labe
 		return labels, 0, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
+	var r io.Reader = f
+	gz := strings.HasSuffix(path, ".gz")
+	if gz {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	if gz {
+		// A compressed file is written whole, never appended to: its
+		// valid end is the file's, and a last line without a newline is
+		// read like the others.
+		st, err := f.Stat()
+		if err != nil {
+			return nil, 0, err
+		}
+		validEnd = st.Size()
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			data = append(data, '\n')
+		}
 	}
 	line := 0
 	for off := 0; off < len(data); {
@@ -93,6 +119,9 @@ func ReadLabels(path string, onErr func(*LineError) error) (labels map[Key]*Labe
 			}
 		}
 		off = end + 1
+	}
+	if gz {
+		return labels, validEnd, nil
 	}
 	return labels, int64(len(data)), nil
 }

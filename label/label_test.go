@@ -284,6 +284,19 @@ func TestHelperSpin(t *testing.T) {
 }
 
 // Bad lines are reported with file:line; everything else is labelled.
+// Labels are appended as they come: a compressed --out is refused before
+// anything runs.
+func TestRunRefusesGzipOut(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "labels.jsonl.gz")
+	_, err := Run(context.Background(), RunConfig{Problems: sampleProblems, Candidates: "../testdata/sample/candidates.jsonl", Out: out})
+	if err == nil || !strings.Contains(err.Error(), "not .gz") {
+		t.Fatalf("err %v", err)
+	}
+	if _, serr := os.Stat(out); serr == nil {
+		t.Errorf("%s was written", out)
+	}
+}
+
 func TestRunBadInput(t *testing.T) {
 	dir := t.TempDir()
 	cands := filepath.Join(dir, "cands.jsonl")

@@ -172,6 +172,9 @@ func Run(ctx context.Context, cfg RunConfig) (*Summary, error) {
 // prepareOut reads the labels already in path, cuts off a torn last line
 // and makes sure the file ends with a newline.
 func prepareOut(path string, onErr func(*dataset.LineError) error) (map[dataset.Key]*dataset.Label, error) {
+	if strings.HasSuffix(path, ".gz") {
+		return nil, fmt.Errorf("%s: labels are appended as they come, so the output is plain JSONL, not .gz", path)
+	}
 	labels, end, err := dataset.ReadLabels(path, onErr)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[dataset.Key]*dataset.Label{}, nil
