@@ -6,7 +6,7 @@ DATA    ?= ../shared/data
 HE      := $(DATA)/humaneval
 RUNS    ?= runs
 
-.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model model-halves calibrate screenshots generalization generalization-crossfit pass-calibration
+.PHONY: all build install demo test test-short bench bench-go wasm vet fmt clean labels cv model model-halves calibrate screenshots generalization generalization-crossfit pass-calibration build-xla gpu-check
 
 all: build
 
@@ -158,6 +158,20 @@ bench-go:
 screenshots:
 	mkdir -p docs/screenshots
 	TOPPASS_SCREENSHOTS=$(abspath docs/screenshots) $(GO) test -count=1 -run TestDashboardInBrowser -v ./daemon
+
+# The binary with GoMLX's XLA backend (cgo; --backend xla:cuda) and the
+# ranker's test binary with the XLA check (TestXLAScoresAsGo).
+build-xla:
+	CGO_ENABLED=1 $(GO) build -tags xla -trimpath -o bin/toppass-xla ./cmd/toppass
+	CGO_ENABLED=1 $(GO) test -c -tags xla -trimpath -o bin/ranker-xla.test ./ranker
+
+# On a GPU machine with JAX's CUDA plugin (or PJRT_PLUGIN_LIBRARY_PATH):
+# XLA's scores against the Go path, 'bench ranker' on both backends, the
+# shipped model's recipe trained on xla:cuda (scripts/gpu-check.sh).
+gpu-check: build-xla $(RUNS)/lc-mutants-labels-0.2s.jsonl
+	LC_SET=$(DATA)/leetcode/train.jsonl.gz,$(RUNS)/lc-mutants.jsonl,$(RUNS)/lc-mutants-labels-0.2s.jsonl \
+	  BENCH_PROBLEMS=$(HE)/problems.jsonl BENCH_CANDIDATES=$(HE)/codegen16b-t0.8-n100.jsonl \
+	  bash scripts/gpu-check.sh
 
 # Rebuild the CPython WASI artifact from Debian's sources (needs root, apt).
 wasm:

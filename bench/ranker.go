@@ -104,6 +104,9 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 		{"graph (GoMLX)", m.PredictGraph, func(n int) float64 { return groupFLOPs(c, ranker.BucketSize(n)) }},
 		{"Go path (Predict)", m.Predict, func(n int) float64 { return realFLOPs(c, groups[n]) }},
 	}
+	if !m.GoPath() { // Predict is the graph there
+		paths = paths[:1]
+	}
 	for _, path := range paths {
 		for _, n := range []int{20, 200} {
 			var ts []time.Duration

@@ -218,7 +218,7 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 	if len(g.Cands) == 0 {
 		return nil, nil
 	}
-	if m.Backend == nil || m.Backend.String() == simplego.BackendName {
+	if m.GoPath() {
 		net, err := m.goNet()
 		if err != nil {
 			return nil, err
@@ -226,6 +226,12 @@ func (m *Model) Predict(g *Group) ([]Prediction, error) {
 		return m.predictions(g, net.forward(g)), nil
 	}
 	return m.PredictGraph(g)
+}
+
+// GoPath says whether Predict takes the plain-Go inference path (on the
+// pure-Go backend) rather than the graph (on XLA).
+func (m *Model) GoPath() bool {
+	return m.Backend == nil || m.Backend.String() == simplego.BackendName
 }
 
 // goNet returns the Go inference path's copy of the weights, made again
