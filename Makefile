@@ -41,6 +41,8 @@ test-short:
 
 vet:
 	$(GO) vet ./...
+	@# The XLA build (cgo) is vetted too where a C compiler is.
+	if command -v gcc >/dev/null; then CGO_ENABLED=1 $(GO) vet -tags xla ./ranker ./cmd/toppass; fi
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
 # Side-by-side benchmarks: wasm sandbox vs native python3 on the same
