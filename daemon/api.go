@@ -54,6 +54,9 @@ type Status struct {
 	// DashboardURL is the dashboard's address with its token ("" when it
 	// is disabled).
 	DashboardURL string `json:"dashboard_url,omitempty"`
+	// PPass says which P(pass) model the hybrid's rankings use: the
+	// shipped one, a configured file, or a refit to the user's generator.
+	PPass string `json:"p_pass"`
 }
 
 // DirParams name a folder.
@@ -105,6 +108,9 @@ type Ranked struct {
 	SyntaxError bool    `json:"syntax_error,omitempty"`
 	Undefined   int     `json:"undefined_names,omitempty"`
 	Code        string  `json:"code"`
+	// Features are the hybrid's evidence as P(pass) reads it
+	// (hybrid.FeatureNames): what a refit of P(pass) learns from.
+	Features []float64 `json:"features,omitempty"`
 }
 
 // BehaviourNote says in words how this candidate behaved next to the

@@ -36,13 +36,16 @@ type Config struct {
 	// SelfInputs is how many inputs a ranking makes per function-style
 	// problem for the behaviour evidence (0: none).
 	SelfInputs int `toml:"self_inputs"`
-	// Calibration is a P(pass) model for the hybrid's rankings, refit on
+	// Calibration is a P(pass) model for the hybrid's rankings, fit on
 	// labelled sets of the user's own (toppass generalization
-	// --save-calibration); "" is the shipped one. Read when the
-	// configuration is.
+	// --save-calibration); "" is the shipped one, refit to the user's
+	// labels when PassRefit says so. Read when the configuration is.
 	Calibration   string `toml:"calibration"`
 	calibration   *hybrid.Fusion
 	calibrationID string // its id, taken once ("" with the shipped one)
+	// PassRefit is the policy of refitting the shipped P(pass) to the
+	// user's generator (calibration.go); off when Calibration is set.
+	PassRefit PassRefitConfig `toml:"pass_refit"`
 
 	Generator GeneratorConfig `toml:"generator"`
 	Finetune  FinetuneConfig  `toml:"finetune"`
@@ -62,6 +65,14 @@ type GeneratorConfig struct {
 	Stop        []string `toml:"stop"`
 	Timeout     Duration `toml:"timeout"`
 	Retries     int      `toml:"retries"`
+}
+
+// PassRefitConfig is the policy of refitting P(pass) on the user's labels.
+type PassRefitConfig struct {
+	Enabled bool `toml:"enabled"`
+	// MinNewProblems is how many problems labelled since the last refit
+	// start another.
+	MinNewProblems int `toml:"min_new_problems"`
 }
 
 // FinetuneConfig is the policy of fine-tuning on the user's problems.
@@ -111,6 +122,7 @@ func DefaultConfig() Config {
 			Stop:    []string{"\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"},
 			Timeout: Duration(120 * time.Second), Retries: 3},
 		Finetune:  FinetuneConfig{Enabled: true, MinNewProblems: 20, Steps: 150, ReplayProblems: 100, Backend: "auto"},
+		PassRefit: PassRefitConfig{Enabled: true, MinNewProblems: 20},
 		Dashboard: DashboardConfig{Enabled: true, Port: 7340, Methods: []string{"neural", "hybrid", "lexical"}},
 		Log:       LogConfig{MaxMB: 10, Keep: 3, Level: "info"},
 	}
@@ -170,6 +182,8 @@ func (c *Config) finish(path string, text []byte) error {
 		return bad("finetune.min_new_problems", "must be positive")
 	case c.Finetune.Steps < 1:
 		return bad("finetune.steps", "must be positive")
+	case c.PassRefit.MinNewProblems < 1:
+		return bad("pass_refit.min_new_problems", "must be positive")
 	case c.Dashboard.Port < 0 || c.Dashboard.Port > 65535:
 		return bad("dashboard.port", "must be 0 (any free port) to 65535")
 	case c.Log.MaxMB < 1 || c.Log.Keep < 0:
@@ -280,15 +294,6 @@ func (s *ByteSize) UnmarshalText(b []byte) error {
 }
 
 func (s ByteSize) MarshalText() ([]byte, error) { return []byte(strconv.FormatInt(int64(s), 10)), nil }
-
-// calibrationKey names the P(pass) model the hybrid's rankings use (in
-// every ranking's cache key).
-func (c *Config) calibrationKey() string {
-	if c.calibration == nil {
-		return hybrid.CalibrationID()
-	}
-	return c.calibrationID
-}
 
 // absPath is p with a leading ~/ expanded; false when p is relative.
 func absPath(p string) (string, bool) {

@@ -52,6 +52,7 @@ type Daemon struct {
 	started time.Time
 
 	models  *models
+	pass    atomic.Pointer[passModel] // the hybrid's P(pass) model (calibration.go)
 	watcher *watcher
 	recent  *lru // recent rankings
 
@@ -132,6 +133,9 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 		runtime.GOMAXPROCS(cfg.Workers + 2)
 	}
 	if d.models, err = openModels(ctx, d); err != nil {
+		return err
+	}
+	if err := d.initPass(); err != nil {
 		return err
 	}
 	if n, err := d.st.RequeueRunning(ctx); err != nil {
@@ -256,7 +260,8 @@ func (d *Daemon) statusWith(ctx context.Context, labels, pending int) (*Status, 
 	return &Status{PID: os.Getpid(), Version: Version, Started: d.started.UnixMilli(), Socket: d.paths.Socket(),
 		Store: d.st.Path(), Labels: labels, Pending: pending, Model: d.models.currentID(),
 		Budget: time.Duration(d.cfg.Timeout).String(), Workers: d.cfg.Workers, Jobs: jobs, Ranking: int(d.ranking.Load()),
-		Sets: sets, Errors: errs, LogFile: d.paths.Log(), Training: d.models.training.Load(), DashboardURL: d.dashboardURL()}, nil
+		Sets: sets, Errors: errs, LogFile: d.paths.Log(), Training: d.models.training.Load(), DashboardURL: d.dashboardURL(),
+		PPass: d.passSummary()}, nil
 }
 
 // envKey is the sandbox environment labels are keyed by: the sandbox's

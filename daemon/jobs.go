@@ -31,7 +31,7 @@ func (d *Daemon) runJobs(ctx context.Context) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		d.runner(ctx, d.wake, trainWake, jobLabel, jobEval)
+		d.runner(ctx, d.wake, trainWake, jobLabel, jobEval, jobCalibrate)
 	}()
 	go func() {
 		defer wg.Done()
@@ -75,6 +75,8 @@ func (d *Daemon) runner(ctx context.Context, wake <-chan struct{}, also chan<- s
 			jerr = d.runTrain(ctx, j)
 		case jobEval:
 			jerr = d.runEval(ctx, j)
+		case jobCalibrate:
+			jerr = d.runCalibrate(ctx, j)
 		default:
 			jerr = fmt.Errorf("unknown job kind %q", j.Kind)
 		}
@@ -130,6 +132,7 @@ func (d *Daemon) runLabel(ctx context.Context, j *store.Job) error {
 	j.Total = j.Done
 	d.maybeFinetune(ctx)
 	d.queueEval(ctx, "", p.Set)
+	d.maybeRefitPass(ctx)
 	return nil
 }
 

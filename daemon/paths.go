@@ -68,6 +68,9 @@ func (p Paths) DB() string { return filepath.Join(p.Data, "toppass.db") }
 // Models holds fine-tuned models, one folder each.
 func (p Paths) Models() string { return filepath.Join(p.Data, "models") }
 
+// PassRefit is the P(pass) model refit to the user's generator.
+func (p Paths) PassRefit() string { return filepath.Join(p.Data, "pass-refit.json") }
+
 // Log is the daemon's log file.
 func (p Paths) Log() string { return filepath.Join(p.State, "daemon.log") }
 

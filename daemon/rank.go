@@ -69,7 +69,7 @@ func (d *Daemon) rankCached(ctx context.Context, p *RankParams, model *ranker.Mo
 	for i, c := range p.Candidates {
 		hashes[i] = store.CandidateHash(c)
 	}
-	key := store.Hash(append([]string{"rank-v2", p.Method, modelID, d.cfg.calibrationKey(), d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
+	key := store.Hash(append([]string{"rank-v3", p.Method, modelID, d.passCalibration().id, d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
 		strings.Join(p.Tests, "\x00")}, hashes...)...)
 	cached, ok := d.recent.get(key)
 	if !ok {
@@ -179,12 +179,13 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 		}
 		return out, nil
 	}
-	scores, err := hybrid.Score(ctx, model, analyse, nil, d.cfg.calibration, p.Problem, cands, lines)
+	scores, err := hybrid.Score(ctx, model, analyse, nil, d.passCalibration().fusion, p.Problem, cands, lines)
 	if err != nil {
 		return nil, err
 	}
 	for i, s := range scores {
 		out[i].Score, out[i].PPass, out[i].Fault, out[i].ErrorLine = s.Score, s.PPass, s.Fault, s.ErrorLine
+		out[i].Features = s.Features
 	}
 	return out, nil
 }

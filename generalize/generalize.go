@@ -519,6 +519,10 @@ type Table struct {
 	// hybrid's P(pass) (hybrid.FitCalibration, fit per half on the
 	// validation groups). -1 without a model.
 	ECE, ECECalibrated, ECEHybrid float64
+	// ECERefit: of the hybrid's P(pass) after the refit the daemon makes
+	// on a user's labels (hybrid.Refit: Platt scaling over it), fit per
+	// half on the part's other half: the same generator, other problems.
+	ECERefit float64
 }
 
 // Evaluate computes the tables: per set and generator, every method that
@@ -565,9 +569,9 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 		t.Random *= 100 / float64(len(pg))
 		t.Oracle *= 100 / float64(len(pg))
 		t.MeanCandsPerProblm = float64(t.Cands) / float64(len(pg))
-		t.ECE, t.ECECalibrated, t.ECEHybrid = -1, -1, -1
+		t.ECE, t.ECECalibrated, t.ECEHybrid, t.ECERefit = -1, -1, -1, -1
 		if hasModel {
-			t.ECE, t.ECECalibrated, t.ECEHybrid = calibration(gs, pg)
+			t.ECE, t.ECECalibrated, t.ECEHybrid, t.ECERefit = calibration(gs, pg)
 		}
 		for _, m := range Methods {
 			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 || m.NeedsTests && t.TestsProblems == 0 {
@@ -612,11 +616,16 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 
 // calibration returns the ECE of the part's neural P(pass), the ECE after
 // Platt scaling fit for each half of the problems on the other half's
-// validation groups (disjoint), and the ECE of the hybrid's P(pass) fit
-// the same way.
-func calibration(all, part []*Group) (raw, platt, evidence float64) {
-	var p, q, e []float64
+// validation groups (disjoint), the ECE of the hybrid's P(pass) fit the
+// same way, and the ECE of that P(pass) refit (hybrid.Refit) on the part's
+// own other half.
+func calibration(all, part []*Group) (raw, platt, evidence, refit float64) {
+	var p, q, e, r []float64
 	var y []bool
+	halves := [2][]*Group{}
+	for _, g := range part {
+		halves[Half(g.TaskID)] = append(halves[Half(g.TaskID)], g)
+	}
 	for half := range 2 {
 		val := validation(all, part[0], half)
 		var vx []float64
@@ -628,25 +637,40 @@ func calibration(all, part []*Group) (raw, platt, evidence float64) {
 		}
 		a, b := metrics.FitPlatt(vx, vy)
 		cal, err := FitCalibration(val, "")
-		for _, g := range part {
-			if Half(g.TaskID) != half {
-				continue
-			}
+		var own *hybrid.Fusion
+		if err == nil {
+			own, err = hybrid.Refit(cal, labelled(halves[1-half], nil), "")
+		}
+		for _, g := range halves[half] {
 			for i, v := range g.Neural {
 				p, q, y = append(p, v), append(q, sigmoid(a*logit(v)+b)), append(y, g.Passed[i])
 			}
 			if err == nil {
 				for _, f := range hybrid.Features(g.preds, g.exec, g.Consensus) {
-					e = append(e, cal.PPass(f))
+					e, r = append(e, cal.PPass(f)), append(r, own.PPass(f))
 				}
 			}
 		}
 	}
-	evidence = -1
+	evidence, refit = -1, -1
 	if len(e) == len(y) {
-		evidence = metrics.Calibrate(e, y, 10).ECE
+		evidence, refit = metrics.Calibrate(e, y, 10).ECE, metrics.Calibrate(r, y, 10).ECE
 	}
-	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE, evidence
+	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE, evidence, refit
+}
+
+// labelled is the groups' candidates as hybrid.Labelled, each group
+// weighing weight(g) (nil: 1).
+func labelled(gs []*Group, weight func(*Group) float64) []hybrid.Labelled {
+	var ls []hybrid.Labelled
+	for _, g := range gs {
+		w := 1.0
+		if weight != nil {
+			w = weight(g)
+		}
+		ls = append(ls, hybrid.Labelled{X: hybrid.Features(g.preds, g.exec, g.Consensus), Passed: g.Passed, Weight: w})
+	}
+	return ls
 }
 
 // FitCalibration fits the hybrid's P(pass) model on the groups' candidates
@@ -658,11 +682,7 @@ func FitCalibration(gs []*Group, note string) (*hybrid.Fusion, error) {
 	for _, g := range gs {
 		n[part{g.Set, g.Generator}]++
 	}
-	var ls []hybrid.Labelled
-	for _, g := range gs {
-		ls = append(ls, hybrid.Labelled{X: hybrid.Features(g.preds, g.exec, g.Consensus), Passed: g.Passed,
-			Weight: 1 / float64(n[part{g.Set, g.Generator}])})
-	}
+	ls := labelled(gs, func(g *Group) float64 { return 1 / float64(n[part{g.Set, g.Generator}]) })
 	return hybrid.FitCalibration(ls, note)
 }
 
@@ -695,6 +715,9 @@ func Markdown(w io.Writer, ts []*Table) {
 			fmt.Fprintf(w, "\nP(pass), expected calibration error: the neural model's %.3f as it gives it, %.3f after Platt scaling fit on validation", t.ECE, t.ECECalibrated)
 			if t.ECEHybrid >= 0 {
 				fmt.Fprintf(w, "; the hybrid's (all the evidence, fit on validation) %.3f", t.ECEHybrid)
+				if t.ECERefit >= 0 {
+					fmt.Fprintf(w, ", %.3f refit on this generator's other problems (the daemon's refit)", t.ECERefit)
+				}
 			}
 			fmt.Fprintln(w, ".")
 		}

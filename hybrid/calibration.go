@@ -129,3 +129,69 @@ func FitCalibration(groups []Labelled, note string) (*Fusion, error) {
 	m.Weights, m.Bias = metrics.FitLogistic(z, y, wt, 1e-3)
 	return m, nil
 }
+
+// Refit rescales base to the level of a generator from its labelled
+// candidates (a user's): Platt scaling over base's logit, P(pass) =
+// σ(a·s + b), fit by cross-entropy, each group weighing its Weight. The
+// features keep their relative weights — only how optimistic and how sure
+// P(pass) is change — so two parameters learn from a few dozen labelled
+// problems what the full model would need hundreds for. An error when the
+// candidates do not both pass and fail, or when the evidence orders them
+// the wrong way round (a slope ≤ 0: nothing a rescaling should follow).
+func Refit(base *Fusion, groups []Labelled, note string) (*Fusion, error) {
+	var x [][]float64
+	var y []bool
+	var wt []float64
+	var pass, fail bool
+	for _, g := range groups {
+		if len(g.X) == 0 || g.Weight <= 0 {
+			continue
+		}
+		per := g.Weight / float64(len(g.X))
+		for i, f := range g.X {
+			if len(f) != len(base.Weights) {
+				return nil, fmt.Errorf("refit: %d features, want %d", len(f), len(base.Weights))
+			}
+			x, y, wt = append(x, []float64{base.Score(f)}), append(y, g.Passed[i]), append(wt, per)
+			pass, fail = pass || g.Passed[i], fail || !g.Passed[i]
+		}
+	}
+	if !pass || !fail {
+		return nil, fmt.Errorf("refit: the labelled candidates need to both pass and fail (%d candidates)", len(x))
+	}
+	w, b := metrics.FitLogistic(x, y, wt, 1e-3)
+	a := w[0]
+	if a <= 0 {
+		return nil, fmt.Errorf("refit: on these labels the evidence does not rise with passing (slope %.3g)", a)
+	}
+	m := &Fusion{Features: base.Features, Mean: base.Mean, Std: base.Std, Weights: make([]float64, len(base.Weights)),
+		Bias: a*base.Bias + b, Note: note}
+	for i, v := range base.Weights {
+		m.Weights[i] = a * v
+	}
+	return m, nil
+}
+
+// LogLoss is the cross-entropy of m's P(pass) on labelled candidates, each
+// group weighing its Weight (the held-out measure a refit must improve).
+func LogLoss(m *Fusion, groups []Labelled) float64 {
+	var sum, total float64
+	for _, g := range groups {
+		if len(g.X) == 0 || g.Weight <= 0 {
+			continue
+		}
+		per := g.Weight / float64(len(g.X))
+		for i, f := range g.X {
+			p := math.Min(1-1e-9, math.Max(1e-9, m.PPass(f)))
+			if !g.Passed[i] {
+				p = 1 - p
+			}
+			sum -= per * math.Log(p)
+			total += per
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return sum / total
+}

@@ -3,6 +3,7 @@ package hybrid
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/toppass/toppass/execrank"
@@ -115,5 +116,65 @@ func TestShippedCalibration(t *testing.T) {
 	good, bad := m.PPass(f[0]), m.PPass(f[3])
 	if !(good > bad+0.3) || good >= 1 || bad <= 0 {
 		t.Errorf("P(pass): passes the examples, with the majority %.3f; fails them, alone %.3f", good, bad)
+	}
+}
+
+// Refit moves a P(pass) model fit on one generator's level to another's
+// from a few dozen labelled problems: on fresh problems of the new level
+// its error and log-loss fall below the base model's, and its order of
+// candidates is the base model's.
+func TestRefit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	base, err := FitCalibration(synthetic(rng, 300, 20, -2), "weak generator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := synthetic(rng, 30, 10, 2) // a stronger generator: 30 labelled problems
+	m, err := Refit(base, user, "user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := synthetic(rng, 300, 10, 2)
+	ece := func(m *Fusion) float64 {
+		var p []float64
+		var y []bool
+		for _, g := range fresh {
+			for i, f := range g.X {
+				p, y = append(p, m.PPass(f)), append(y, g.Passed[i])
+			}
+		}
+		return metrics.Calibrate(p, y, 10).ECE
+	}
+	eb, em := ece(base), ece(m)
+	t.Logf("ECE on the stronger generator's fresh problems: base %.3f, refit %.3f", eb, em)
+	if !(eb > 0.1 && em < 0.05) {
+		t.Errorf("ECE base %.3f, refit %.3f", eb, em)
+	}
+	if lb, lm := LogLoss(base, fresh), LogLoss(m, fresh); !(lm < lb) {
+		t.Errorf("log-loss base %.3f, refit %.3f", lb, lm)
+	}
+	for _, g := range fresh[:20] {
+		for i := 1; i < len(g.X); i++ {
+			if (base.Score(g.X[i]) > base.Score(g.X[i-1])) != (m.Score(g.X[i]) > m.Score(g.X[i-1])) {
+				t.Fatalf("the refit reorders candidates")
+			}
+		}
+	}
+	// Labels that fall as the evidence rises: no refit.
+	var inverted []Labelled
+	for _, g := range user {
+		h := Labelled{X: g.X, Weight: 1}
+		for i := range g.X {
+			h.Passed = append(h.Passed, base.Score(g.X[i]) < base.Score(user[0].X[0]))
+		}
+		inverted = append(inverted, h)
+	}
+	if _, err := Refit(base, inverted, ""); err == nil || !strings.Contains(err.Error(), "slope") {
+		t.Errorf("inverted labels: %v", err)
+	}
+	// One class only (all fail): nothing to learn a level from.
+	allPass := []Labelled{{X: user[0].X, Passed: make([]bool, len(user[0].X)), Weight: 1}}
+	if _, err := Refit(base, allPass, ""); err == nil {
+		t.Error("one class only: no error")
 	}
 }

@@ -47,6 +47,9 @@ type ScoreLine struct {
 	Cluster        int     `json:"cluster"`
 	Behaviour      float64 `json:"behaviour,omitempty"`
 	Inputs         int     `json:"inputs,omitempty"`
+	// Features are what the rule and P(pass) were computed from
+	// (FeatureNames), for a refit on labels (Refit).
+	Features []float64 `json:"-"`
 }
 
 // Rank runs the execution probes and the neural ranker and writes fused
@@ -127,7 +130,7 @@ func Score(ctx context.Context, m *ranker.Model, analyse ranker.Analyse, fusion,
 		e := lines[i]
 		out[i] = ScoreLine{TaskID: p.TaskID, Index: cands[i].Key().Index, Score: s, Neural: preds[i].PPass, PPass: cal.PPass(x), Fault: preds[i].Fault, ErrorLine: preds[i].ErrorLine,
 			ExamplesPassed: e.ExamplesPassed, Examples: e.Examples, TestsPassed: e.Passed, Tests: e.Tests, Agreement: e.Agreement, Cluster: e.Cluster,
-			Behaviour: e.Behaviour, Inputs: e.Inputs}
+			Behaviour: e.Behaviour, Inputs: e.Inputs, Features: x}
 	}
 	return out, nil
 }
