@@ -100,19 +100,10 @@ type Labelled struct {
 // standardised over the groups (by weight), a small ridge.
 func FitCalibration(groups []Labelled, note string) (*Fusion, error) {
 	nf := len(FeatureNames)
-	var x [][]float64
-	var y []bool
-	var wt []float64
-	for _, g := range groups {
-		if len(g.X) == 0 || g.Weight <= 0 {
-			continue
-		}
-		per := g.Weight / float64(len(g.X))
-		for i, f := range g.X {
-			if len(f) != nf {
-				return nil, fmt.Errorf("calibration: %d features, want %d", len(f), nf)
-			}
-			x, y, wt = append(x, f), append(y, g.Passed[i]), append(wt, per)
+	x, y, wt := rows(groups)
+	for _, f := range x {
+		if len(f) != nf {
+			return nil, fmt.Errorf("calibration: %d features, want %d", len(f), nf)
 		}
 	}
 	if len(x) == 0 {
@@ -139,22 +130,15 @@ func FitCalibration(groups []Labelled, note string) (*Fusion, error) {
 // candidates do not both pass and fail, or when the evidence orders them
 // the wrong way round (a slope ≤ 0: nothing a rescaling should follow).
 func Refit(base *Fusion, groups []Labelled, note string) (*Fusion, error) {
-	var x [][]float64
-	var y []bool
-	var wt []float64
+	fs, y, wt := rows(groups)
+	x := make([][]float64, len(fs))
 	var pass, fail bool
-	for _, g := range groups {
-		if len(g.X) == 0 || g.Weight <= 0 {
-			continue
+	for i, f := range fs {
+		if len(f) != len(base.Weights) {
+			return nil, fmt.Errorf("refit: %d features, want %d", len(f), len(base.Weights))
 		}
-		per := g.Weight / float64(len(g.X))
-		for i, f := range g.X {
-			if len(f) != len(base.Weights) {
-				return nil, fmt.Errorf("refit: %d features, want %d", len(f), len(base.Weights))
-			}
-			x, y, wt = append(x, []float64{base.Score(f)}), append(y, g.Passed[i]), append(wt, per)
-			pass, fail = pass || g.Passed[i], fail || !g.Passed[i]
-		}
+		x[i] = []float64{base.Score(f)}
+		pass, fail = pass || y[i], fail || !y[i]
 	}
 	if !pass || !fail {
 		return nil, fmt.Errorf("refit: the labelled candidates need to both pass and fail (%d candidates)", len(x))
@@ -176,22 +160,33 @@ func Refit(base *Fusion, groups []Labelled, note string) (*Fusion, error) {
 // group weighing its Weight (the held-out measure a refit must improve).
 func LogLoss(m *Fusion, groups []Labelled) float64 {
 	var sum, total float64
+	x, y, wt := rows(groups)
+	for i, f := range x {
+		p := math.Min(1-1e-9, math.Max(1e-9, m.PPass(f)))
+		if !y[i] {
+			p = 1 - p
+		}
+		sum -= wt[i] * math.Log(p)
+		total += wt[i]
+	}
+	if total == 0 {
+		return 0
+	}
+	return sum / total
+}
+
+// rows flattens labelled groups into candidates: features, outcome, and
+// weight (the group's, shared by its candidates); empty and weightless
+// groups are left out.
+func rows(groups []Labelled) (x [][]float64, y []bool, wt []float64) {
 	for _, g := range groups {
 		if len(g.X) == 0 || g.Weight <= 0 {
 			continue
 		}
 		per := g.Weight / float64(len(g.X))
 		for i, f := range g.X {
-			p := math.Min(1-1e-9, math.Max(1e-9, m.PPass(f)))
-			if !g.Passed[i] {
-				p = 1 - p
-			}
-			sum -= per * math.Log(p)
-			total += per
+			x, y, wt = append(x, f), append(y, g.Passed[i]), append(wt, per)
 		}
 	}
-	if total == 0 {
-		return 0
-	}
-	return sum / total
+	return x, y, wt
 }
