@@ -91,8 +91,8 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 		groups[n] = m.Encode(text, codes[:n], statics)
 	}
 	fmt.Fprintf(w, "ranker on %s (%s), %d CPUs\n", cfg.Backend.Name(), cfg.Backend.Description(), runtime.NumCPU())
-	fmt.Fprintf(w, "model: dim %d, %d layers, %d heads, ffn %d, %d candidate + %d problem tokens\n",
-		c.Dim, c.Layers, c.Heads, c.FFN, c.CandLen, c.ProbLen)
+	fmt.Fprintf(w, "model: dim %d, %d layers, %d heads, ffn %d, %d candidate + %d problem tokens; an ensemble of %d\n",
+		c.Dim, c.Layers, c.Heads, c.FFN, c.CandLen, c.ProbLen, m.Members())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "forward pass\tfirst call\tmedian\tsequences/s\tGFLOP\tGFLOP/s\t")
 	paths := []struct {
@@ -101,8 +101,9 @@ func Ranker(ctx context.Context, cfg RankerConfig, w io.Writer) error {
 		flops   func(n int) float64
 	}{
 		// The graph computes the padded rows and tokens too; count them.
-		{"graph (GoMLX)", m.PredictGraph, func(n int) float64 { return groupFLOPs(c, ranker.BucketSize(n)) }},
-		{"Go path (Predict)", m.Predict, func(n int) float64 { return realFLOPs(c, groups[n]) }},
+		// Every member of an ensemble makes its own pass.
+		{"graph (GoMLX)", m.PredictGraph, func(n int) float64 { return float64(m.Members()) * groupFLOPs(c, ranker.BucketSize(n)) }},
+		{"Go path (Predict)", m.Predict, func(n int) float64 { return float64(m.Members()) * realFLOPs(c, groups[n]) }},
 	}
 	if !m.GoPath() { // Predict is the graph there
 		paths = paths[:1]

@@ -153,6 +153,29 @@ type netOutputs struct {
 	line         [][]float32 // [n][tokens]
 }
 
+// add adds o's logits to n's, element by element.
+func (n *netOutputs) add(o *netOutputs) {
+	for _, p := range [][2][]float32{{n.pass, o.pass}, {n.tern, o.tern}, {n.intent, o.intent}, {n.exec, o.exec}} {
+		for i, v := range p[1] {
+			p[0][i] += v
+		}
+	}
+	for i, l := range o.line {
+		for j, v := range l {
+			n.line[i][j] += v
+		}
+	}
+}
+
+// scale multiplies every logit by s.
+func (n *netOutputs) scale(s float32) {
+	for _, p := range append([][]float32{n.pass, n.tern, n.intent, n.exec}, n.line...) {
+		for i := range p {
+			p[i] *= s
+		}
+	}
+}
+
 // forward computes Forward's outputs for g's candidates.
 func (n *goNet) forward(g *Group) *netOutputs {
 	cfg := n.cfg

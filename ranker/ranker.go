@@ -1,11 +1,15 @@
 package ranker
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
@@ -51,6 +55,11 @@ type Model struct {
 	Ctx     *context.Context
 	Backend backends.Backend
 
+	// members are further weights of the same architecture and
+	// tokenizer, trained from other seeds: Predict averages the heads'
+	// logits over the model and its members (see Ensemble).
+	members []*Model
+
 	mu    sync.Mutex
 	infer *context.Exec
 	net   *goNet
@@ -71,7 +80,9 @@ func New(backend backends.Backend, cfg Config, tok *Tokenizer) (*Model, error) {
 	return &Model{Config: cfg, Tok: tok, Ctx: ctx, Backend: backend}, nil
 }
 
-// Load reads a model directory written by Save.
+// Load reads a model directory written by Save: config, tokenizer,
+// weights, and the weights of an ensemble's further members
+// (MemberFile(1), MemberFile(2), … while they exist).
 func Load(backend backends.Backend, dir string) (*Model, error) {
 	cb, err := os.ReadFile(filepath.Join(dir, ConfigFile))
 	if err != nil {
@@ -85,11 +96,66 @@ func Load(backend backends.Backend, dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return FromBytes(backend, cb, tb, wb)
+	var members [][]byte
+	for i := 1; ; i++ {
+		b, err := os.ReadFile(filepath.Join(dir, MemberFile(i)))
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		members = append(members, b)
+	}
+	return FromBytes(backend, cb, tb, wb, members...)
 }
 
-// FromBytes builds a model from the three files' contents.
-func FromBytes(backend backends.Backend, config, tokenizer, weights []byte) (*Model, error) {
+// MemberFile is the weights file of an ensemble's i-th further member
+// (i ≥ 1; the first model's are WeightsFile).
+func MemberFile(i int) string { return fmt.Sprintf("weights-%d.bin.zst", i) }
+
+// Ensemble makes one model of several trained with the same config and
+// tokenizer (from other seeds): its predictions average their heads'
+// logits. Averaging cuts the seed-to-seed spread of the rankings
+// (docs/ranker.md): one seed's model is one draw.
+func Ensemble(models ...*Model) (*Model, error) {
+	if len(models) == 0 {
+		return nil, errors.New("ranker: an ensemble of no models")
+	}
+	first := models[0]
+	tok, err := json.Marshal(first.Tok)
+	if err != nil {
+		return nil, err
+	}
+	e := &Model{Config: first.Config, Tok: first.Tok, Ctx: first.Ctx, Backend: first.Backend}
+	e.members = append(e.members, first.members...)
+	for i, m := range models[1:] {
+		other, err := json.Marshal(m.Tok)
+		if err != nil {
+			return nil, err
+		}
+		if !sameArch(m.Config, first.Config) || !bytes.Equal(tok, other) {
+			return nil, fmt.Errorf("ranker: ensemble member %d has another config or tokenizer than the first", i+2)
+		}
+		e.members = append(e.members, &Model{Config: m.Config, Tok: first.Tok, Ctx: m.Ctx, Backend: first.Backend})
+		e.members = append(e.members, m.members...)
+	}
+	return e, nil
+}
+
+// Members is how many models the predictions average (1: one model).
+func (m *Model) Members() int { return 1 + len(m.members) }
+
+// sameArch: the two configs describe the same network.
+func sameArch(a, b Config) bool {
+	a.Calibration, b.Calibration = nil, nil
+	a.ConsensusBeta, b.ConsensusBeta = nil, nil
+	return reflect.DeepEqual(a, b)
+}
+
+// FromBytes builds a model from the files' contents: config, tokenizer,
+// weights, and the weights of an ensemble's further members.
+func FromBytes(backend backends.Backend, config, tokenizer, weights []byte, members ...[]byte) (*Model, error) {
 	var cfg Config
 	if err := json.Unmarshal(config, &cfg); err != nil {
 		return nil, fmt.Errorf("ranker config: %w", err)
@@ -104,6 +170,16 @@ func FromBytes(backend backends.Backend, config, tokenizer, weights []byte) (*Mo
 	}
 	if err := DecodeWeights(m.Ctx, weights); err != nil {
 		return nil, err
+	}
+	for i, w := range members {
+		mm, err := New(backend, cfg, tok)
+		if err != nil {
+			return nil, err
+		}
+		if err := DecodeWeights(mm.Ctx, w); err != nil {
+			return nil, fmt.Errorf("ensemble member %d: %w", i+1, err)
+		}
+		m.members = append(m.members, mm)
 	}
 	return m, nil
 }
@@ -125,7 +201,27 @@ func (m *Model) Save(dir string, withOptimizer bool) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, WeightsFile), wb)
+	if err := writeFileAtomic(filepath.Join(dir, WeightsFile), wb); err != nil {
+		return err
+	}
+	for i := 1; ; i++ { // no stale member of an earlier ensemble
+		path := filepath.Join(dir, MemberFile(i+len(m.members)))
+		if err := os.Remove(path); errors.Is(err, fs.ErrNotExist) {
+			break
+		} else if err != nil {
+			return err
+		}
+	}
+	for i, mm := range m.members {
+		wb, err := EncodeWeights(mm.Ctx, false)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, MemberFile(i+1)), wb); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Group is one problem and its candidates, tokenised, with set features.
@@ -215,17 +311,41 @@ func ForwardOutputs(o Outputs) []*Node { return []*Node{o.Pass, o.Ternary, o.Int
 // the whole set): in plain Go on the pure-Go backend (see infer.go), else
 // through the graph.
 func (m *Model) Predict(g *Group) ([]Prediction, error) {
+	return m.predict(g, !m.GoPath())
+}
+
+// predict averages the heads' logits of the model and its members, each
+// computed in plain Go or through the graph, and reads predictions off
+// them.
+func (m *Model) predict(g *Group, graph bool) ([]Prediction, error) {
 	if len(g.Cands) == 0 {
 		return nil, nil
 	}
-	if m.GoPath() {
-		net, err := m.goNet()
-		if err != nil {
-			return nil, err
+	var sum *netOutputs
+	for _, mm := range append([]*Model{m}, m.members...) {
+		var raw *netOutputs
+		if graph {
+			var err error
+			if raw, err = mm.rawGraph(g, m.Backend); err != nil {
+				return nil, err
+			}
+		} else {
+			net, err := mm.goNet()
+			if err != nil {
+				return nil, err
+			}
+			raw = net.forward(g)
 		}
-		return m.predictions(g, net.forward(g)), nil
+		if sum == nil {
+			sum = raw
+		} else {
+			sum.add(raw)
+		}
 	}
-	return m.PredictGraph(g)
+	if len(m.members) > 0 {
+		sum.scale(1 / float32(1+len(m.members)))
+	}
+	return m.predictions(g, sum), nil
 }
 
 // GoPath says whether Predict takes the plain-Go inference path (on the
@@ -251,11 +371,11 @@ func (m *Model) goNet() (*goNet, error) {
 }
 
 // PredictGraph is Predict through GoMLX's graph on the model's backend.
-func (m *Model) PredictGraph(g *Group) ([]Prediction, error) {
+func (m *Model) PredictGraph(g *Group) ([]Prediction, error) { return m.predict(g, true) }
+
+// rawGraph computes the heads' logits for g through the graph, on backend.
+func (m *Model) rawGraph(g *Group, backend backends.Backend) (*netOutputs, error) {
 	n := len(g.Cands)
-	if n == 0 {
-		return nil, nil
-	}
 	idx := make([]int, n)
 	for i := range idx {
 		idx[i] = i
@@ -264,7 +384,7 @@ func (m *Model) PredictGraph(g *Group) ([]Prediction, error) {
 	m.mu.Lock()
 	if m.infer == nil {
 		cfg := m.Config
-		e, err := context.NewExec(m.Backend, m.Ctx.Checked(false), func(ctx *context.Context, in []*Node) []*Node {
+		e, err := context.NewExec(backend, m.Ctx.Checked(false), func(ctx *context.Context, in []*Node) []*Node {
 			out := ForwardOutputs(Forward(ctx, cfg, Inputs{in[0], in[1], in[2], in[3], in[4], in[5]}))
 			ForgetDots(in[0].Graph())
 			return out
@@ -303,7 +423,7 @@ func (m *Model) PredictGraph(g *Group) ([]Prediction, error) {
 	for i := range n {
 		raw.line[i] = line[i*L : i*L+max(len(g.Cands[i]), 1)]
 	}
-	return m.predictions(g, raw), nil
+	return raw, nil
 }
 
 // predictions turns the heads' logits into predictions.

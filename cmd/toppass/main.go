@@ -40,6 +40,7 @@ type cli struct {
 	Rank           rankCmd           `cmd:"" help:"Score candidates for ranking (method codet: dual agreement with model-generated tests, run in the sandbox)."`
 	Eval           evalCmd           `cmd:"" help:"Random and ranked pass@k, exec@k and the oracle, per dataset, from labels (and scores)."`
 	Train          trainCmd          `cmd:"" help:"Train the neural ranker (GoMLX) on labelled candidates; resumes an interrupted run."`
+	Ensemble       ensembleCmd       `cmd:"" help:"Join models trained with the same config and tokenizer (other seeds) into one whose predictions average theirs."`
 	Mutate         mutateCmd         `cmd:"" help:"Write reference solutions and mutants of them (operator, boundary, off-by-one, condition, dropped statement) as candidates to label: training data with near-miss negatives."`
 	CV             cvCmd             `cmd:"" name:"cv" help:"Problem-disjoint k-fold cross-validation of the neural ranker: train on the other folds, score the held-out one."`
 	Generalization generalizationCmd `cmd:"" help:"Measure ranking on problems and generators the ranker never saw: per set and generator, random, oracle, the baselines that learn nothing (lexical consensus; examples + consensus) and toppass's methods, as ranked pass@1 and gap closed."`
@@ -384,15 +385,11 @@ type benchRankerCmd struct {
 
 func (c *benchRankerCmd) Run(ctx context.Context) error {
 	c.Problems, c.Candidates = defaultBenchData(c.Data, c.Problems, c.Candidates)
-	be, err := ranker.NewBackend(c.Backend)
-	if err != nil {
-		return err
-	}
 	m, err := loadModel(c.Backend, c.ModelDir)
 	if err != nil {
 		return err
 	}
-	m.Backend = be
+	be := m.Backend
 	an, err := static.New(ctx, 0)
 	if err != nil {
 		return err

@@ -256,6 +256,35 @@ func loadModel(backend, dir string) (*ranker.Model, error) {
 	return ranker.Load(be, dir)
 }
 
+type ensembleCmd struct {
+	Out    string   `required:"" help:"Model directory to write (config, tokenizer, weights, weights-N of the further members)."`
+	Models []string `arg:"" type:"existingdir" help:"Model directories (from 'toppass train'), the first one's config and tokenizer kept."`
+}
+
+func (c *ensembleCmd) Run() error {
+	be, err := ranker.NewBackend("go")
+	if err != nil {
+		return err
+	}
+	var ms []*ranker.Model
+	for _, dir := range c.Models {
+		m, err := ranker.Load(be, dir)
+		if err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		ms = append(ms, m)
+	}
+	e, err := ranker.Ensemble(ms...)
+	if err != nil {
+		return err
+	}
+	if err := e.Save(c.Out, false); err != nil {
+		return err
+	}
+	slog.Info("ensemble written", "out", c.Out, "members", e.Members())
+	return nil
+}
+
 type mutateCmd struct {
 	From string `required:"" type:"existingfile" help:"JSONL(.gz) with task_id and a reference solution (completion or canonical_solution), e.g. LeetCode train.jsonl.gz."`
 	Out  string `required:"" help:"Candidates JSONL to write: each reference (index 0) and its mutants; label it with 'toppass label'."`
