@@ -47,6 +47,9 @@ func TestDaemonPassRefit(t *testing.T) {
 	if !strings.Contains(st.PPass, "refit on 24 labelled problems") {
 		t.Fatalf("P(pass) in use after the refit: %q (jobs %+v, errors %v)", st.PPass, st.Jobs, st.Errors)
 	}
+	if out, _ := e.cli("status"); !strings.Contains(out, "P(pass) the shipped P(pass) refit on 24 labelled problems") {
+		t.Errorf("toppass status does not say which P(pass) is in use:\n%s", out)
+	}
 	refit, err := hybrid.Load(e.paths.PassRefit())
 	if err != nil {
 		t.Fatal(err)

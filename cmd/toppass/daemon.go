@@ -92,6 +92,7 @@ func (c *statusCmd) Run(ctx context.Context) error {
 	}
 	fmt.Printf("toppass daemon, pid %d, up %v\n", st.PID, time.Since(time.UnixMilli(st.Started)).Round(time.Second))
 	fmt.Printf("labels %d stored, %d pending; model %s; budget %s per candidate; %d workers\n", st.Labels, st.Pending, st.Model, st.Budget, st.Workers)
+	fmt.Printf("P(pass) %s\n", st.PPass)
 	fmt.Printf("store %s\nlog   %s\n", st.Store, st.LogFile)
 	if st.DashboardURL != "" {
 		fmt.Printf("dashboard %s\n", st.DashboardURL)
