@@ -69,7 +69,8 @@ func (d *Daemon) rankCached(ctx context.Context, p *RankParams, model *ranker.Mo
 	for i, c := range p.Candidates {
 		hashes[i] = store.CandidateHash(c)
 	}
-	key := store.Hash(append([]string{"rank-v3", p.Method, modelID, d.passCalibration().id, d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
+	pm := d.passCalibration() // one P(pass) model for the key and the ranking
+	key := store.Hash(append([]string{"rank-v3", p.Method, modelID, pm.id, d.env, strconv.Itoa(d.cfg.SelfInputs), store.ProblemHash(p.Problem),
 		strings.Join(p.Tests, "\x00")}, hashes...)...)
 	cached, ok := d.recent.get(key)
 	if !ok {
@@ -99,7 +100,7 @@ func (d *Daemon) rankCached(ctx context.Context, p *RankParams, model *ranker.Mo
 			return out, true, nil
 		}
 	}
-	ranked, err := d.rankFresh(ctx, p, model)
+	ranked, err := d.rankFresh(ctx, p, model, pm)
 	if err != nil {
 		return nil, false, err
 	}
@@ -118,7 +119,7 @@ func sortRanked(r []Ranked) {
 	}
 }
 
-func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Model) ([]Ranked, error) {
+func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Model, pm *passModel) ([]Ranked, error) {
 	cands := p.Candidates
 	out := make([]Ranked, len(cands))
 	for i, c := range cands {
@@ -179,7 +180,7 @@ func (d *Daemon) rankFresh(ctx context.Context, p *RankParams, model *ranker.Mod
 		}
 		return out, nil
 	}
-	scores, err := hybrid.Score(ctx, model, analyse, nil, d.passCalibration().fusion, p.Problem, cands, lines)
+	scores, err := hybrid.Score(ctx, model, analyse, nil, pm.fusion, p.Problem, cands, lines)
 	if err != nil {
 		return nil, err
 	}
