@@ -501,6 +501,10 @@ type modelData struct {
 	Sets     []*modelSet
 	Training bool
 	Jobs     []*store.Job
+	// PPass says which P(pass) the hybrid shows; Refit is the last refit
+	// to the user's generator (nil: none yet).
+	PPass string
+	Refit *passRefit
 }
 
 type modelSet struct {
@@ -516,7 +520,13 @@ func (db *dashboard) serveModel(w http.ResponseWriter, r *http.Request) {
 		db.fail(w, err)
 		return
 	}
-	data := &modelData{Models: models, Training: db.d.models.training.Load()}
+	data := &modelData{Models: models, Training: db.d.models.training.Load(), PPass: db.d.passSummary()}
+	if raw, err := db.d.st.Meta(ctx, metaPassRefit); err == nil && raw != "" {
+		var rec passRefit
+		if json.Unmarshal([]byte(raw), &rec) == nil {
+			data.Refit = &rec
+		}
+	}
 	want := r.URL.Query().Get("id")
 	for _, m := range models {
 		if m.ID == want || want == "" && m.Current {

@@ -28,7 +28,7 @@ func TestDaemonPassRefit(t *testing.T) {
 		t.Skip("-short: the daemon end-to-end test builds and runs the binary")
 	}
 	e := newEnv(t, "workers = 2\ntimeout = \"1s\"\ndebounce = \"100ms\"\n\n[finetune]\nmin_new_problems = 1000\n\n"+
-		"[pass_refit]\nmin_new_problems = 10\n\n[dashboard]\nenabled = false\nmethods = []\n")
+		"[pass_refit]\nmin_new_problems = 10\n\n[dashboard]\nport = 0\nmethods = []\n")
 	dir := filepath.Join(e.root, "strong")
 	problems := writeStrongSet(t, dir, 24)
 	e.start()
@@ -49,6 +49,12 @@ func TestDaemonPassRefit(t *testing.T) {
 	}
 	if out, _ := e.cli("status"); !strings.Contains(out, "P(pass) the shipped P(pass) refit on 24 labelled problems") {
 		t.Errorf("toppass status does not say which P(pass) is in use:\n%s", out)
+	}
+	// The dashboard's model page says so too.
+	d := e.dashboard()
+	if code, body, _ := d.do("GET", "/model", nil, d.cookie); code != 200 || !strings.Contains(body, "In use: the shipped P(pass) refit on 24") ||
+		!strings.Contains(body, `<span class="ok">accepted</span> — held-out log-loss`) {
+		t.Errorf("model page %d lacks the refit:\n%s", code, body)
 	}
 	refit, err := hybrid.Load(e.paths.PassRefit())
 	if err != nil {
