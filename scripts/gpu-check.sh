@@ -2,7 +2,8 @@
 # gpu-check.sh: the neural ranker on a GPU through XLA, checked and timed
 # (docs/ranker.md, "Backends"; figures in docs/benchmarks.md).
 #
-# Needs a binary and the ranker's test binary built with -tags xla (cgo):
+# Needs a binary and the ranker's test binary built with -tags xla (cgo;
+# `make build-xla` makes both, `make gpu-check` runs this on the shared data):
 #   CGO_ENABLED=1 go build -tags xla -o bin/toppass-xla ./cmd/toppass
 #   CGO_ENABLED=1 go test -c -tags xla -o bin/ranker-xla.test ./ranker
 # and a PJRT CUDA plugin: PJRT_PLUGIN_LIBRARY_PATH naming a folder with
