@@ -35,7 +35,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -523,7 +525,18 @@ type Table struct {
 	// on a user's labels (hybrid.Refit: Platt scaling over it), fit per
 	// half on the part's other half: the same generator, other problems.
 	ECERefit float64
+	// ECERefitFew: the same refit from only RefitSizes[i] of those
+	// problems (the mean over RefitDraws draws), as a user with few
+	// labelled problems has it. Nil without a model.
+	ECERefitFew []float64
 }
+
+// RefitSizes are the numbers of labelled problems the few-problem refit is
+// measured with; RefitDraws how many random draws of them each.
+var (
+	RefitSizes = []int{10, 20, 40}
+	RefitDraws = 5
+)
 
 // Evaluate computes the tables: per set and generator, every method that
 // has its inputs. A method with Params has its parameter chosen, for each
@@ -571,7 +584,7 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 		t.MeanCandsPerProblm = float64(t.Cands) / float64(len(pg))
 		t.ECE, t.ECECalibrated, t.ECEHybrid, t.ECERefit = -1, -1, -1, -1
 		if hasModel {
-			t.ECE, t.ECECalibrated, t.ECEHybrid, t.ECERefit = calibration(gs, pg)
+			t.ECE, t.ECECalibrated, t.ECEHybrid, t.ECERefit, t.ECERefitFew = calibration(gs, pg)
 		}
 		for _, m := range Methods {
 			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 || m.NeedsTests && t.TestsProblems == 0 {
@@ -618,10 +631,16 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 // Platt scaling fit for each half of the problems on the other half's
 // validation groups (disjoint), the ECE of the hybrid's P(pass) fit the
 // same way, and the ECE of that P(pass) refit (hybrid.Refit) on the part's
-// own other half.
-func calibration(all, part []*Group) (raw, platt, evidence, refit float64) {
+// own other half, and on RefitSizes problems of it (RefitDraws draws).
+// A refit that fails (one class only) leaves the P(pass) unrefit, as the
+// daemon does.
+func calibration(all, part []*Group) (raw, platt, evidence, refit float64, few []float64) {
 	var p, q, e, r []float64
 	var y []bool
+	fewP := make([][][]float64, len(RefitSizes)) // [size][draw][candidate]
+	for i := range fewP {
+		fewP[i] = make([][]float64, RefitDraws)
+	}
 	halves := [2][]*Group{}
 	for _, g := range part {
 		halves[Half(g.TaskID)] = append(halves[Half(g.TaskID)], g)
@@ -638,8 +657,21 @@ func calibration(all, part []*Group) (raw, platt, evidence, refit float64) {
 		a, b := metrics.FitPlatt(vx, vy)
 		cal, err := FitCalibration(val, "")
 		var own *hybrid.Fusion
+		fewFits := make([][]*hybrid.Fusion, len(RefitSizes))
 		if err == nil {
 			own, err = hybrid.Refit(cal, labelled(halves[1-half], nil), "")
+			for si, n := range RefitSizes {
+				for d := range RefitDraws {
+					other := slices.Clone(halves[1-half])
+					rng := rand.New(rand.NewPCG(uint64(n), uint64(d)))
+					rng.Shuffle(len(other), func(i, j int) { other[i], other[j] = other[j], other[i] })
+					m, ferr := hybrid.Refit(cal, labelled(other[:min(n, len(other))], nil), "")
+					if ferr != nil {
+						m = cal
+					}
+					fewFits[si] = append(fewFits[si], m)
+				}
+			}
 		}
 		for _, g := range halves[half] {
 			for i, v := range g.Neural {
@@ -648,6 +680,11 @@ func calibration(all, part []*Group) (raw, platt, evidence, refit float64) {
 			if err == nil {
 				for _, f := range hybrid.Features(g.preds, g.exec, g.Consensus) {
 					e, r = append(e, cal.PPass(f)), append(r, own.PPass(f))
+					for si := range RefitSizes {
+						for d, m := range fewFits[si] {
+							fewP[si][d] = append(fewP[si][d], m.PPass(f))
+						}
+					}
 				}
 			}
 		}
@@ -655,8 +692,15 @@ func calibration(all, part []*Group) (raw, platt, evidence, refit float64) {
 	evidence, refit = -1, -1
 	if len(e) == len(y) {
 		evidence, refit = metrics.Calibrate(e, y, 10).ECE, metrics.Calibrate(r, y, 10).ECE
+		for si := range RefitSizes {
+			var sum float64
+			for d := range RefitDraws {
+				sum += metrics.Calibrate(fewP[si][d], y, 10).ECE
+			}
+			few = append(few, sum/float64(RefitDraws))
+		}
 	}
-	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE, evidence, refit
+	return metrics.Calibrate(p, y, 10).ECE, metrics.Calibrate(q, y, 10).ECE, evidence, refit, few
 }
 
 // labelled is the groups' candidates as hybrid.Labelled, each group
@@ -717,6 +761,9 @@ func Markdown(w io.Writer, ts []*Table) {
 				fmt.Fprintf(w, "; the hybrid's (all the evidence, fit on validation) %.3f", t.ECEHybrid)
 				if t.ECERefit >= 0 {
 					fmt.Fprintf(w, ", %.3f refit on this generator's other problems (the daemon's refit)", t.ECERefit)
+					for i, v := range t.ECERefitFew {
+						fmt.Fprintf(w, ", %.3f from %d of them", v, RefitSizes[i])
+					}
 				}
 			}
 			fmt.Fprintln(w, ".")
