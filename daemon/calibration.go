@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/hybrid"
 	"github.com/toppass/toppass/store"
 )
@@ -57,14 +58,14 @@ const (
 
 // initPass sets the P(pass) model at start: the configured file, else the
 // last accepted refit, else the shipped one.
-func (d *Daemon) initPass() error {
+func (d *Daemon) initPass() {
 	if d.cfg.calibration != nil {
-		d.pass.Store(&passModel{d.cfg.calibration, d.cfg.calibrationID})
-		return nil
+		d.pass.Store(&passModel{d.cfg.calibration, d.cfg.calibration.ID()})
+		return
 	}
 	d.pass.Store(&passModel{nil, hybrid.CalibrationID()})
 	if !d.cfg.PassRefit.Enabled {
-		return nil
+		return
 	}
 	m, err := hybrid.Load(d.paths.PassRefit())
 	switch {
@@ -75,7 +76,6 @@ func (d *Daemon) initPass() error {
 		d.pass.Store(&passModel{m, m.ID()})
 		d.log.Info("P(pass) refit to your generator in use", "file", d.paths.PassRefit(), "note", m.Note)
 	}
-	return nil
 }
 
 // passCalibration is the P(pass) model the hybrid's rankings use now.
@@ -99,7 +99,7 @@ func (d *Daemon) maybeRefitPass(ctx context.Context) {
 	if !d.cfg.PassRefit.Enabled || d.cfg.calibration != nil {
 		return
 	}
-	groups, err := d.labelledGroups(ctx)
+	groups, err := d.labelledGroups(ctx, 0)
 	if err != nil {
 		d.problem("P(pass) refit policy: %v", err)
 		return
@@ -123,10 +123,29 @@ type labelledGroup struct {
 	rows []*store.TrainingRow
 }
 
-// labelledGroups is every problem of the watched sets with labelled
-// candidates.
-func (d *Daemon) labelledGroups(ctx context.Context) ([]*labelledGroup, error) {
-	rows, err := d.st.TrainingRows(ctx, d.env, 0)
+func (g *labelledGroup) problem() *dataset.Problem { return g.rows[0].Problem }
+
+func (g *labelledGroup) candidates() []*dataset.Candidate {
+	out := make([]*dataset.Candidate, len(g.rows))
+	for i, r := range g.rows {
+		out[i] = r.Candidate
+	}
+	return out
+}
+
+// labels maps each candidate's index to its label.
+func (g *labelledGroup) labels() map[int]*dataset.Label {
+	out := make(map[int]*dataset.Label, len(g.rows))
+	for _, r := range g.rows {
+		out[*r.Candidate.Index] = r.Label
+	}
+	return out
+}
+
+// labelledGroups is every problem with labelled candidates of the watched
+// sets (of set setID only, unless 0), its rows in candidate order.
+func (d *Daemon) labelledGroups(ctx context.Context, setID int64) ([]*labelledGroup, error) {
+	rows, err := d.st.TrainingRows(ctx, d.env, setID)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +167,7 @@ func (d *Daemon) labelledGroups(ctx context.Context) ([]*labelledGroup, error) {
 // problems and measured on the rest against the shipped model, then, if
 // it does better, fit on all of them and put in use.
 func (d *Daemon) runCalibrate(ctx context.Context, j *store.Job) error {
-	groups, err := d.labelledGroups(ctx)
+	groups, err := d.labelledGroups(ctx, 0)
 	if err != nil {
 		return err
 	}
@@ -157,13 +176,8 @@ func (d *Daemon) runCalibrate(ctx context.Context, j *store.Job) error {
 	j.Total, j.Done = int64(len(groups)), 0
 	var train, val, all []hybrid.Labelled
 	for _, g := range groups {
-		p := &RankParams{Problem: g.rows[0].Problem, Method: "hybrid"}
-		passed := map[int]bool{}
-		for _, r := range g.rows {
-			p.Candidates = append(p.Candidates, r.Candidate)
-			passed[*r.Candidate.Index] = r.Label.Passed
-		}
-		ranked, _, err := d.rankCached(ctx, p, model, modelID)
+		labels := g.labels()
+		ranked, _, err := d.rankCached(ctx, &RankParams{Problem: g.problem(), Candidates: g.candidates(), Method: "hybrid"}, model, modelID)
 		if err != nil {
 			return fmt.Errorf("%s: %w", g.key, err)
 		}
@@ -172,7 +186,7 @@ func (d *Daemon) runCalibrate(ctx context.Context, j *store.Job) error {
 			if len(r.Features) != len(hybrid.FeatureNames) {
 				return fmt.Errorf("%s: a ranking without its features", g.key)
 			}
-			l.X, l.Passed = append(l.X, r.Features), append(l.Passed, passed[r.Index])
+			l.X, l.Passed = append(l.X, r.Features), append(l.Passed, labels[r.Index].Passed)
 		}
 		all = append(all, l)
 		// A stable split: a problem stays on its side as more come.

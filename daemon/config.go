@@ -40,9 +40,8 @@ type Config struct {
 	// labelled sets of the user's own (toppass generalization
 	// --save-calibration); "" is the shipped one, refit to the user's
 	// labels when PassRefit says so. Read when the configuration is.
-	Calibration   string `toml:"calibration"`
-	calibration   *hybrid.Fusion
-	calibrationID string // its id, taken once ("" with the shipped one)
+	Calibration string `toml:"calibration"`
+	calibration *hybrid.Fusion
 	// PassRefit is the policy of refitting the shipped P(pass) to the
 	// user's generator (calibration.go); off when Calibration is set.
 	PassRefit PassRefitConfig `toml:"pass_refit"`
@@ -214,7 +213,7 @@ func (c *Config) finish(path string, text []byte) error {
 		if err != nil {
 			return bad("calibration", err.Error())
 		}
-		c.calibration, c.calibrationID = cal, cal.ID()
+		c.calibration = cal
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()

@@ -105,8 +105,8 @@ func TestLockOneInstance(t *testing.T) {
 // (in every ranking's cache key) differs from the shipped one's.
 func TestConfigCalibration(t *testing.T) {
 	cfg, err := LoadConfig(filepath.Join(t.TempDir(), "none.toml"))
-	if err != nil || cfg.calibration != nil || cfg.calibrationID != "" || !cfg.PassRefit.Enabled {
-		t.Fatalf("default: %v %v %s %+v", cfg.calibration, err, cfg.calibrationID, cfg.PassRefit)
+	if err != nil || cfg.calibration != nil || !cfg.PassRefit.Enabled {
+		t.Fatalf("default: %v %v %+v", cfg.calibration, err, cfg.PassRefit)
 	}
 	shipped, err := hybrid.Calibration()
 	if err != nil {
@@ -122,7 +122,7 @@ func TestConfigCalibration(t *testing.T) {
 	if err != nil || cfg.calibration == nil || cfg.calibration.Bias != own.Bias {
 		t.Fatalf("calibration = %s: %+v %v", path, cfg.calibration, err)
 	}
-	if cfg.calibrationID == "" || cfg.calibrationID == hybrid.CalibrationID() {
+	if cfg.calibration.ID() == hybrid.CalibrationID() {
 		t.Error("the user's P(pass) model has the shipped one's id: cached rankings would keep the shipped P(pass)")
 	}
 }

@@ -135,9 +135,7 @@ func Run(ctx context.Context, paths Paths, cfg Config) (err error) {
 	if d.models, err = openModels(ctx, d); err != nil {
 		return err
 	}
-	if err := d.initPass(); err != nil {
-		return err
-	}
+	d.initPass()
 	if n, err := d.st.RequeueRunning(ctx); err != nil {
 		return err
 	} else if n > 0 {

@@ -116,23 +116,9 @@ func (d *Daemon) runEval(ctx context.Context, j *store.Job) error {
 	if err != nil {
 		return err
 	}
-	rows, err := d.st.TrainingRows(ctx, d.env, p.Set)
+	groups, err := d.labelledGroups(ctx, p.Set)
 	if err != nil {
 		return err
-	}
-	type group struct {
-		prob   *dataset.Problem
-		cands  []*dataset.Candidate
-		labels map[int]*dataset.Label
-	}
-	var groups []*group
-	for _, r := range rows {
-		if len(groups) == 0 || groups[len(groups)-1].prob.TaskID != r.Problem.TaskID {
-			groups = append(groups, &group{prob: r.Problem, labels: map[int]*dataset.Label{}})
-		}
-		g := groups[len(groups)-1]
-		g.cands = append(g.cands, r.Candidate)
-		g.labels[*r.Candidate.Index] = r.Label
 	}
 	methods := d.cfg.Dashboard.Methods
 	j.Total, j.Done = int64(len(groups)*len(methods)), 0
@@ -143,20 +129,21 @@ func (d *Daemon) runEval(ctx context.Context, j *store.Job) error {
 		var ps []float64
 		var passed []bool
 		for _, g := range groups {
-			ranked, _, err := d.rankCached(ctx, &RankParams{Problem: g.prob, Candidates: g.cands, Method: method}, model, modelID)
+			prob, cands, labels := g.problem(), g.candidates(), g.labels()
+			ranked, _, err := d.rankCached(ctx, &RankParams{Problem: prob, Candidates: cands, Method: method}, model, modelID)
 			if err != nil {
-				return fmt.Errorf("%s %s: %w", method, g.prob.TaskID, err)
+				return fmt.Errorf("%s %s: %w", method, prob.TaskID, err)
 			}
-			ph := store.ProblemHash(g.prob)
+			ph := store.ProblemHash(prob)
 			byIdx := map[int]*dataset.Candidate{}
-			for _, c := range g.cands {
+			for _, c := range cands {
 				byIdx[*c.Index] = c
 			}
 			scores := make([]store.Score, len(ranked))
 			scored := make([]metrics.Scored, len(ranked))
 			npass := 0
 			for i, r := range ranked {
-				l := g.labels[r.Index]
+				l := labels[r.Index]
 				ev := r
 				ev.Code = ""
 				data, _ := json.Marshal(ev)

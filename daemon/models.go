@@ -149,33 +149,21 @@ func (d *Daemon) maybeFinetune(ctx context.Context) {
 // userProblems gathers the user's labelled problems that can teach a
 // ranker something: at least one passing and one failing candidate.
 func (d *Daemon) userProblems(ctx context.Context) ([]*trainer.Problem, error) {
-	rows, err := d.st.TrainingRows(ctx, d.env, 0)
+	groups, err := d.labelledGroups(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
-	byTask := map[string]*trainer.Problem{}
-	probOf := map[string]*dataset.Problem{}
-	cands := map[string][]*dataset.Candidate{}
-	var order []string
-	for _, r := range rows {
-		key := fmt.Sprint(r.SetID) + ":" + r.Problem.TaskID
-		g := byTask[key]
-		if g == nil {
-			g = &trainer.Problem{TaskID: key, Text: ranker.ProblemText(r.Problem)}
-			byTask[key], probOf[key] = g, r.Problem
-			order = append(order, key)
-		}
-		code, _ := r.Candidate.Code()
-		g.Rows = append(g.Rows, trainer.MakeRow(r.Candidate.Key(), code, r.Label))
-		cands[key] = append(cands[key], r.Candidate)
-	}
 	var out []*trainer.Problem
-	for _, key := range order {
-		g := byTask[key]
+	for _, lg := range groups {
+		g := &trainer.Problem{TaskID: lg.key, Text: ranker.ProblemText(lg.problem())}
+		for _, r := range lg.rows {
+			code, _ := r.Candidate.Code()
+			g.Rows = append(g.Rows, trainer.MakeRow(r.Candidate.Key(), code, r.Label))
+		}
 		if pass := g.Passes(); pass == 0 || pass == len(g.Rows) {
 			continue
 		}
-		st, err := d.an.All(ctx, probOf[key], cands[key])
+		st, err := d.an.All(ctx, lg.problem(), lg.candidates())
 		if err != nil {
 			return nil, err
 		}
