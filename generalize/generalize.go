@@ -656,20 +656,26 @@ func calibration(all, part []*Group) (raw, platt, evidence, refit float64, few [
 		}
 		a, b := metrics.FitPlatt(vx, vy)
 		cal, err := FitCalibration(val, "")
+		// The refits, from the other half's problems (their features
+		// computed once): all of them, and RefitDraws draws of each size.
+		refitOn := func(ls []hybrid.Labelled) *hybrid.Fusion {
+			m, ferr := hybrid.Refit(cal, ls, "")
+			if ferr != nil {
+				return cal
+			}
+			return m
+		}
 		var own *hybrid.Fusion
 		fewFits := make([][]*hybrid.Fusion, len(RefitSizes))
 		if err == nil {
-			own, err = hybrid.Refit(cal, labelled(halves[1-half], nil), "")
+			other := labelled(halves[1-half], nil)
+			own = refitOn(other)
 			for si, n := range RefitSizes {
 				for d := range RefitDraws {
-					other := slices.Clone(halves[1-half])
+					draw := slices.Clone(other)
 					rng := rand.New(rand.NewPCG(uint64(n), uint64(d)))
-					rng.Shuffle(len(other), func(i, j int) { other[i], other[j] = other[j], other[i] })
-					m, ferr := hybrid.Refit(cal, labelled(other[:min(n, len(other))], nil), "")
-					if ferr != nil {
-						m = cal
-					}
-					fewFits[si] = append(fewFits[si], m)
+					rng.Shuffle(len(draw), func(i, j int) { draw[i], draw[j] = draw[j], draw[i] })
+					fewFits[si] = append(fewFits[si], refitOn(draw[:min(n, len(draw))]))
 				}
 			}
 		}
