@@ -36,11 +36,13 @@ var shipped = sync.OnceValues(func() (*Fusion, error) { return Parse(calibration
 // fit on).
 func Calibration() (*Fusion, error) { return shipped() }
 
-// CalibrationID names the shipped P(pass) model (a hash of it, taken
-// once): a cached ranking made under another has other P(pass).
+// CalibrationID is the shipped P(pass) model's ID, taken once.
 var CalibrationID = sync.OnceValue(func() string {
-	h := sha256.Sum256(calibrationJSON)
-	return hex.EncodeToString(h[:6])
+	m, err := shipped()
+	if err != nil {
+		return "" // TestShippedCalibration fails first
+	}
+	return m.ID()
 })
 
 // ID names a P(pass) model by a hash of its encoding: a cached ranking
