@@ -516,14 +516,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if shots != "" {
 		// The fine-tune's curves, once it is done.
-		st := e.waitFor("the fine-tune", 4*time.Minute, func(st daemon.Status) bool {
-			for _, j := range st.Jobs {
-				if j.Kind == "train" && (j.State == store.JobDone || j.State == store.JobFailed) {
-					return true
-				}
-			}
-			return false
-		})
+		st := e.waitFor("the fine-tune", 4*time.Minute, ended("train"))
 		var id string
 		for _, j := range st.Jobs {
 			if j.Kind == "train" {

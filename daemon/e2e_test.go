@@ -166,6 +166,18 @@ func idle(st daemon.Status) bool {
 	return st.Pending == 0
 }
 
+// ended: a job of this kind has finished, done or failed.
+func ended(kind string) func(daemon.Status) bool {
+	return func(st daemon.Status) bool {
+		for _, j := range st.Jobs {
+			if j.Kind == kind && (j.State == store.JobDone || j.State == store.JobFailed) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // watchExamples copies the example sets (a folder per problem, and the
 // sample's JSONL pair) into the world and watches them.
 func (e *env) watchExamples() (folders, sample string) {
@@ -296,14 +308,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 
 	// The fine-tune that the labels started (min_new_problems = 4) is
 	// kept or refused by the rule, and listed.
-	e.waitFor("the fine-tune", 20*time.Minute, func(st daemon.Status) bool {
-		for _, j := range st.Jobs {
-			if j.Kind == "train" && (j.State == store.JobDone || j.State == store.JobFailed) {
-				return true
-			}
-		}
-		return false
-	})
+	e.waitFor("the fine-tune", 20*time.Minute, ended("train"))
 	out, code := e.cli("model", "list", "--json")
 	if code != 0 || !strings.Contains(out, `"ft-`) || !strings.Contains(out, "validation ranked pass@1") {
 		t.Fatalf("model list after a fine-tune: %s", out)

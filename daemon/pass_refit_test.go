@@ -14,7 +14,6 @@ import (
 	"github.com/toppass/toppass/daemon"
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/hybrid"
-	"github.com/toppass/toppass/store"
 )
 
 // A generator whose candidates the evidence separates better than the
@@ -35,14 +34,7 @@ func TestDaemonPassRefit(t *testing.T) {
 	if out, code := e.cli("watch", dir); code != 0 {
 		t.Fatalf("watch: %s", out)
 	}
-	e.waitFor("the P(pass) refit", 15*time.Minute, func(st daemon.Status) bool {
-		for _, j := range st.Jobs {
-			if j.Kind == "calibrate" && (j.State == store.JobDone || j.State == store.JobFailed) {
-				return true
-			}
-		}
-		return false
-	})
+	e.waitFor("the P(pass) refit", 15*time.Minute, ended("calibrate"))
 	st := e.status()
 	if !strings.Contains(st.PPass, "refit on 24 labelled problems") {
 		t.Fatalf("P(pass) in use after the refit: %q (jobs %+v, errors %v)", st.PPass, st.Jobs, st.Errors)
