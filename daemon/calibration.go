@@ -99,20 +99,20 @@ func (d *Daemon) maybeRefitPass(ctx context.Context) {
 	if !d.cfg.PassRefit.Enabled || d.cfg.calibration != nil {
 		return
 	}
-	groups, err := d.labelledGroups(ctx, 0)
+	have, err := d.st.LabelledProblems(ctx, d.env, 0)
 	if err != nil {
 		d.problem("P(pass) refit policy: %v", err)
 		return
 	}
 	base, _ := d.st.Meta(ctx, metaPassRefitProblems)
 	n, _ := strconv.Atoi(base)
-	if len(groups)-n < d.cfg.PassRefit.MinNewProblems {
+	if have-n < d.cfg.PassRefit.MinNewProblems {
 		return
 	}
 	if _, added, err := d.st.AddJob(ctx, jobCalibrate, store.PriorityEval+1, struct{}{}, true); err != nil {
 		d.problem("cannot queue a P(pass) refit: %v", err)
 	} else if added {
-		d.log.Info("P(pass) refit queued", "new_problems", len(groups)-n)
+		d.log.Info("P(pass) refit queued", "new_problems", have-n)
 		d.kick()
 	}
 }

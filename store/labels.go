@@ -160,6 +160,15 @@ func (s *Store) EachLabel(ctx context.Context, env string, fn func(*dataset.Labe
 	return rows.Err()
 }
 
+// LabelledProblems counts the problems (set and task) that TrainingRows
+// would return rows of, without reading them.
+func (s *Store) LabelledProblems(ctx context.Context, env string, setID int64) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT c.set_id, c.task_id`+labelledFrom+`)`,
+		env, setID, setID).Scan(&n)
+	return n, err
+}
+
 // TrainingRow is a labelled active candidate with its problem.
 type TrainingRow struct {
 	SetID     int64
@@ -168,17 +177,22 @@ type TrainingRow struct {
 	Label     *dataset.Label
 }
 
-// TrainingRows returns every active candidate of the active sets (of set
-// setID only, unless 0) that has a label in env, grouped by set and task:
-// what fine-tuning learns from and what an evaluation ranks.
-func (s *Store) TrainingRows(ctx context.Context, env string, setID int64) ([]*TrainingRow, error) {
-	rows, err := s.r.QueryContext(ctx, `
-		SELECT c.set_id, p.data, c.data, l.data FROM candidates c
+// labelledFrom is the FROM and WHERE of TrainingRows: the active
+// candidates of the active sets' active problems (of set ? only, unless
+// 0) that have a label in env ?.
+const labelledFrom = `
+		FROM candidates c
 		JOIN sets st ON st.id = c.set_id AND st.active = 1
 		JOIN set_problems sp ON sp.set_id = c.set_id AND sp.task_id = c.task_id AND sp.active = 1
 		JOIN problems p ON p.id = sp.problem_id
 		JOIN labels l ON l.problem_hash = p.hash AND l.cand_hash = c.hash AND l.env = ?
-		WHERE c.active = 1 AND (? = 0 OR c.set_id = ?)
+		WHERE c.active = 1 AND (? = 0 OR c.set_id = ?)`
+
+// TrainingRows returns every active candidate of the active sets (of set
+// setID only, unless 0) that has a label in env, grouped by set and task:
+// what fine-tuning learns from and what an evaluation ranks.
+func (s *Store) TrainingRows(ctx context.Context, env string, setID int64) ([]*TrainingRow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT c.set_id, p.data, c.data, l.data`+labelledFrom+`
 		ORDER BY c.set_id, c.task_id, c.idx`, env, setID, setID)
 	if err != nil {
 		return nil, err

@@ -113,6 +113,16 @@ func TestViews(t *testing.T) {
 	if rows, _ := s.TrainingRows(ctx, "env", other.ID); len(rows) != 6 {
 		t.Fatalf("rows of the other set: %d", len(rows))
 	}
+	// Counted without reading them: 4 problems, 2 more, none in another env.
+	for _, c := range []struct {
+		env  string
+		set  int64
+		want int
+	}{{"env", set.ID, 4}, {"env", other.ID, 2}, {"env", 0, 6}, {"other-env", 0, 0}} {
+		if n, err := s.LabelledProblems(ctx, c.env, c.set); err != nil || n != c.want {
+			t.Errorf("labelled problems in %s, set %d: %d (%v), want %d", c.env, c.set, n, err, c.want)
+		}
+	}
 }
 
 // BenchmarkViews reads the dashboard's views of a store of 50,000 labels
