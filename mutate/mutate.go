@@ -208,38 +208,91 @@ type Candidate struct {
 	Line       int    `json:"mutated_line,omitempty"`
 }
 
-// File writes the reference solutions of a JSONL file (fields task_id and
-// completion, or canonical_solution) and per mutants of each to w, one
-// candidate per line. Bad lines go to onErr with file:line.
-func File(path string, per int, seed uint64, w io.Writer, onErr func(*dataset.LineError) error) (refs, mutants int, err error) {
+// Options say what File mutates and how it numbers the candidates.
+type Options struct {
+	Per  int    // mutants per program
+	Seed uint64 // the same seed gives the same mutants
+	// Response takes each problem's program from a model's answer to it
+	// (the field response, LeetCodeDataset's: prose around a fenced code
+	// block; the longest python block) instead of the reference solution:
+	// right programs, and mutants of them, in a generator's style rather
+	// than a reference's. A record whose response holds no code block is
+	// skipped (counted in Result.NoCode).
+	Response bool
+	// FirstIndex is the index of each problem's program; its mutants
+	// follow it. A second candidates file for the same problems (the
+	// responses beside the references) takes indices of its own this way,
+	// so that both can be labelled and trained on as one group.
+	FirstIndex int
+}
+
+// Result counts what File wrote.
+type Result struct {
+	Programs, Mutants int
+	NoCode            int // responses without a code block (skipped)
+}
+
+// File writes a program per record of a JSONL file (fields task_id and
+// completion or canonical_solution; with opt.Response, response) and
+// opt.Per mutants of each to w, one candidate per line. Bad lines go to
+// onErr with file:line.
+func File(path string, opt Options, w io.Writer, onErr func(*dataset.LineError) error) (Result, error) {
 	enc := json.NewEncoder(w)
-	err = dataset.ReadLines(path, func(line int, raw []byte) error {
+	var res Result
+	err := dataset.ReadLines(path, func(line int, raw []byte) error {
 		var rec struct {
 			TaskID     string  `json:"task_id"`
 			Completion *string `json:"completion"`
 			Canonical  *string `json:"canonical_solution"`
+			Response   *string `json:"response"`
 		}
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("invalid JSON: %w", err)
 		}
-		ref := rec.Completion
-		if ref == nil {
-			ref = rec.Canonical
+		prog := rec.Completion
+		if prog == nil {
+			prog = rec.Canonical
 		}
-		if rec.TaskID == "" || ref == nil {
+		if opt.Response {
+			if rec.TaskID == "" || rec.Response == nil {
+				return errors.New("needs task_id and response")
+			}
+			code, ok := CodeBlock(*rec.Response)
+			if !ok {
+				res.NoCode++
+				return nil
+			}
+			prog = &code
+		}
+		if rec.TaskID == "" || prog == nil {
 			return errors.New("needs task_id and completion or canonical_solution")
 		}
-		if err := enc.Encode(Candidate{TaskID: rec.TaskID, Completion: *ref}); err != nil {
+		if err := enc.Encode(Candidate{TaskID: rec.TaskID, Index: opt.FirstIndex, Completion: *prog}); err != nil {
 			return err
 		}
-		refs++
-		for i, m := range Mutants(*ref, per, seed^uint64(line)) {
-			if err := enc.Encode(Candidate{TaskID: rec.TaskID, Index: i + 1, Completion: m.Code, Mutation: m.Operator, Line: m.Line}); err != nil {
+		res.Programs++
+		for i, m := range Mutants(*prog, opt.Per, opt.Seed^uint64(line)) {
+			if err := enc.Encode(Candidate{TaskID: rec.TaskID, Index: opt.FirstIndex + i + 1, Completion: m.Code, Mutation: m.Operator, Line: m.Line}); err != nil {
 				return err
 			}
-			mutants++
+			res.Mutants++
 		}
 		return nil
 	}, onErr)
-	return refs, mutants, err
+	return res, err
+}
+
+var fence = regexp.MustCompile("(?s)```(?:python3?|py)?[ \\t]*\\n(.*?)```")
+
+// CodeBlock returns the longest fenced python (or untagged) code block of
+// a model's answer: answers put the program in one block, and a shorter
+// block beside it is a usage example or a fragment.
+func CodeBlock(answer string) (string, bool) {
+	best := ""
+	for _, m := range fence.FindAllStringSubmatch(answer, -1) {
+		if len(m[1]) > len(best) {
+			best = m[1]
+		}
+	}
+	return best, strings.TrimSpace(best) != ""
 }

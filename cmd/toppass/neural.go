@@ -286,10 +286,12 @@ func (c *ensembleCmd) Run() error {
 }
 
 type mutateCmd struct {
-	From string `required:"" type:"existingfile" help:"JSONL(.gz) with task_id and a reference solution (completion or canonical_solution), e.g. LeetCode train.jsonl.gz."`
-	Out  string `required:"" help:"Candidates JSONL to write: each reference (index 0) and its mutants; label it with 'toppass label'."`
-	Per  int    `default:"8" help:"Mutants per reference."`
-	Seed uint64 `default:"1" help:"Seed (the same seed gives the same mutants)."`
+	From       string `required:"" type:"existingfile" help:"JSONL(.gz) with task_id and a reference solution (completion or canonical_solution), e.g. LeetCode train.jsonl.gz."`
+	Out        string `required:"" help:"Candidates JSONL to write: each reference (index 0) and its mutants; label it with 'toppass label'."`
+	Per        int    `default:"8" help:"Mutants per program."`
+	Seed       uint64 `default:"1" help:"Seed (the same seed gives the same mutants)."`
+	Response   bool   `help:"Mutate the model's answer in the field response (its longest python code block; LeetCodeDataset has one per problem) instead of the reference: right programs in a generator's style, and mutants of them."`
+	FirstIndex int    `default:"0" help:"Index of each problem's program (its mutants follow): give a second file for the same problems indices of its own (e.g. 1000) so both can be labelled and trained on together."`
 }
 
 func (c *mutateCmd) Run() error {
@@ -299,7 +301,7 @@ func (c *mutateCmd) Run() error {
 	}
 	w := bufio.NewWriter(f)
 	var bad dataset.ErrorLog
-	refs, muts, err := mutate.File(c.From, c.Per, c.Seed, w, bad.Add)
+	res, err := mutate.File(c.From, mutate.Options{Per: c.Per, Seed: c.Seed, Response: c.Response, FirstIndex: c.FirstIndex}, w, bad.Add)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -309,7 +311,7 @@ func (c *mutateCmd) Run() error {
 	if err != nil {
 		return err
 	}
-	slog.Info("mutants written", "references", refs, "mutants", muts, "out", c.Out)
+	slog.Info("mutants written", "programs", res.Programs, "mutants", res.Mutants, "responses without code", res.NoCode, "out", c.Out)
 	return bad.Err()
 }
 
