@@ -215,6 +215,7 @@ func (d *Daemon) runTrain(ctx context.Context, j *store.Job) error {
 	dir := filepath.Join(d.paths.Models(), p.ID)
 	opts := trainer.DefaultOptions
 	opts.ModelDir, opts.Config, opts.Init = dir, cur.Config, cur
+	opts.ResumeOnOtherData = true // a run resumed after a restart trains on the labels there are now
 	opts.Steps = d.cfg.Finetune.Steps
 	opts.LR, opts.Warmup = 3e-4, min(20, opts.Steps/5)
 	opts.ValEvery, opts.Patience = max(1, opts.Steps/3), 0

@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -16,6 +18,24 @@ import (
 // TokenizerFor trains the BPE tokenizer on the problems' texts and their
 // candidates' code (each distinct text once).
 func TokenizerFor(probs []*Problem, vocab int) *ranker.Tokenizer {
+	return ranker.TrainTokenizer(tokenizerTexts(probs), vocab)
+}
+
+// TokenizerSource names what TokenizerFor(probs, vocab) learns from (a
+// hash of its texts and the vocabulary size): a tokenizer kept beside a
+// model is reused only for the same texts.
+func TokenizerSource(probs []*Problem, vocab int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "vocab %d\n", vocab)
+	for _, t := range tokenizerTexts(probs) {
+		fmt.Fprintf(h, "%d\n%s", len(t), t)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// tokenizerTexts are the problems' texts and candidates' code, each once,
+// sorted (the tokenizer does not depend on the order of the data).
+func tokenizerTexts(probs []*Problem) []string {
 	seen := map[string]bool{}
 	var texts []string
 	add := func(s string) {
@@ -31,7 +51,7 @@ func TokenizerFor(probs []*Problem, vocab int) *ranker.Tokenizer {
 		}
 	}
 	sort.Strings(texts)
-	return ranker.TrainTokenizer(texts, vocab)
+	return texts
 }
 
 // SplitValidation holds out about frac of the task ids (by hash, so every

@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +54,12 @@ type Options struct {
 	// BeforeStep, when set, is called before every step (the daemon yields
 	// the CPU there); an error stops the run with a checkpoint.
 	BeforeStep func(ctx context.Context) error
+	// ResumeOnOtherData lets a run resume from a checkpoint made on other
+	// training data or options (see Fingerprint). The daemon sets it: a
+	// fine-tune resumed after a restart goes on with the labels there are
+	// now. Without it such a checkpoint is an error, so that a changed
+	// recipe trained into an old folder cannot silently finish the old run.
+	ResumeOnOtherData bool
 }
 
 // DefaultOptions are sized for two CPU cores (see docs/ranker.md).
@@ -71,6 +79,8 @@ type State struct {
 	ElapsedS  float64 `json:"elapsed_s"`
 	LossEMA   float64 `json:"loss_ema"`
 	TrainRows int     `json:"train_rows"`
+	// Data is the Fingerprint of the run's data and options.
+	Data string `json:"data,omitempty"`
 }
 
 // Metric is one line of metrics.jsonl.
@@ -84,6 +94,32 @@ type Metric struct {
 }
 
 const checkpointDir = "checkpoint"
+
+// Fingerprint names what a run learns from: its problems and candidates
+// (set, task, key, code, verdict), the validation split, the tokenizer, and
+// the options that shape the weights (seed, loss, learning rate and
+// schedule, group size, weight decay, clipping, model config). Options that only say how
+// long or how often (steps, validation and checkpoint intervals, patience,
+// a pause) are left out, so a run may be resumed to train longer.
+func Fingerprint(train, val []*Problem, tok *ranker.Tokenizer, opts Options) string {
+	h := sha256.New()
+	if tok != nil {
+		fmt.Fprintf(h, "tokenizer %v\n", tok.Merges)
+	}
+	for _, part := range [][]*Problem{train, val} {
+		fmt.Fprintf(h, "part %d\n", len(part))
+		for _, p := range part {
+			fmt.Fprintf(h, "%d %q %g %d\n", p.Set, p.TaskID, p.Weight, len(p.Rows))
+			for _, r := range p.Rows {
+				fmt.Fprintf(h, "%q %d %v %q %q\n", r.Key.TaskID, r.Key.Index, r.Label.Passed, r.Label.Status, r.Code)
+			}
+		}
+	}
+	cfg, _ := json.Marshal(opts.Config)
+	fmt.Fprintf(h, "seed %d loss %+v lr %g warmup %d group %d wd %g clip %g config %s\n",
+		opts.Seed, opts.Loss, opts.LR, opts.Warmup, opts.GroupSize, opts.WeightDecay, opts.Clip, cfg)
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
 
 // ErrPaused is returned when training stops at Options.StopAt.
 var ErrPaused = errors.New("train: paused at the requested step; run again to resume")
@@ -111,6 +147,14 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 		}
 		slog.Info("resuming", "dir", ckDir, "step", st.Step, "best_val_pass@1", st.BestVal)
 		opts.Config = m.Config
+		switch fp := Fingerprint(train, val, tok, opts); {
+		case st.Data == "":
+			slog.Warn("the checkpoint does not say what it was trained on (made by an older toppass): resuming", "dir", ckDir)
+		case st.Data != fp && !opts.ResumeOnOtherData:
+			return nil, fmt.Errorf("train: the checkpoint in %s was made from other training data or options "+
+				"(candidates, labels, validation split, tokenizer, seed, loss, learning rate, group size or model config); "+
+				"train into another folder, or remove this one to start afresh", ckDir)
+		}
 	} else if opts.Init != nil {
 		// A copy of Init's weights in a context of its own.
 		if err := opts.Init.Save(ckDir, false); err != nil {
@@ -125,6 +169,7 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 			return nil, err
 		}
 	}
+	st.Data = Fingerprint(train, val, tok, opts)
 	if st.Stopped || st.Step >= opts.Steps {
 		slog.Info("training already finished", "step", st.Step)
 		return finalModel(backend, opts.ModelDir, m)

@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/toppass/toppass/dataset"
@@ -129,6 +131,53 @@ func TestResumeIsExact(t *testing.T) {
 	}
 	if n != 20 {
 		t.Errorf("metrics.jsonl has %d lines, want 20", n)
+	}
+}
+
+// A checkpoint made on other data or options is not resumed silently (a
+// changed recipe trained into an old folder would finish the old run);
+// training longer, or a caller that allows it (the daemon), may resume.
+func TestResumeRefusesOtherData(t *testing.T) {
+	probs := toyProblems()
+	tok := TokenizerFor(probs, 300)
+	be := backend(t)
+	opts := tinyOptions(t.TempDir(), 20)
+	opts.StopAt = 5
+	if _, err := Train(context.Background(), be, tok, opts, probs, nil); !errors.Is(err, ErrPaused) {
+		t.Fatalf("want ErrPaused, got %v", err)
+	}
+	opts.StopAt = 0
+	other := probs[1:]
+	if _, err := Train(context.Background(), be, tok, opts, other, nil); err == nil || !strings.Contains(err.Error(), "other training data") {
+		t.Fatalf("resumed on other problems: %v", err)
+	}
+	reseeded := opts
+	reseeded.Seed++
+	if _, err := Train(context.Background(), be, tok, reseeded, probs, nil); err == nil || !strings.Contains(err.Error(), "other training data") {
+		t.Fatalf("resumed with another seed: %v", err)
+	}
+	relabelled := slices.Clone(probs)
+	p0 := *probs[0]
+	p0.Rows = slices.Clone(p0.Rows)
+	l := *p0.Rows[0].Label
+	l.Passed = !l.Passed
+	p0.Rows[0].Label = &l
+	relabelled[0] = &p0
+	if Fingerprint(relabelled, nil, tok, opts) == Fingerprint(probs, nil, tok, opts) {
+		t.Fatal("a changed label leaves the fingerprint as it was")
+	}
+	if _, err := Train(context.Background(), be, TokenizerFor(probs, 280), opts, probs, nil); err == nil || !strings.Contains(err.Error(), "other training data") {
+		t.Fatalf("resumed with another tokenizer: %v", err)
+	}
+	longer := opts
+	longer.Steps, longer.StopAt = 30, 10
+	if _, err := Train(context.Background(), be, tok, longer, probs, nil); !errors.Is(err, ErrPaused) {
+		t.Fatalf("training longer on the same data: want ErrPaused at step 10, got %v", err)
+	}
+	allowed := opts
+	allowed.ResumeOnOtherData = true
+	if _, err := Train(context.Background(), be, tok, allowed, other, nil); err != nil {
+		t.Fatalf("ResumeOnOtherData: %v", err)
 	}
 }
 

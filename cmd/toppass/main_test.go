@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"github.com/toppass/toppass/dataset"
+	"github.com/toppass/toppass/trainer"
 )
 
 // Every command has --help, and the help names its flags.
@@ -26,6 +30,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"train"}, "--extra-share"},
 		{[]string{"cv"}, "--folds"},
 		{[]string{"mutate"}, "--per"},
+		{[]string{"mutate"}, "--response"},
 		{[]string{"export-rrtf"}, "--scores"},
 		{[]string{"bench", "ranker"}, "--repeats"},
 		{[]string{"bench", "hybrid"}, "--problems"},
@@ -66,5 +71,48 @@ func TestByteSize(t *testing.T) {
 		if err := b.UnmarshalText([]byte(bad)); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// A model folder's tokenizer is reused for the texts it was trained on and
+// trained anew for others: a recipe whose data changed, trained into an old
+// folder, does not inherit the old data's tokenizer.
+func TestTokenizerFollowsTheTexts(t *testing.T) {
+	dir := t.TempDir()
+	probs := func(code string) []*trainer.Problem {
+		l := &dataset.Label{Passed: true}
+		return []*trainer.Problem{{TaskID: "t", Text: "def add(a, b):\n    \"\"\"Add two numbers.\"\"\"\n", Rows: []trainer.Row{
+			{Key: dataset.Key{TaskID: "t"}, Code: code, Label: l},
+		}}}
+	}
+	var f trainFlags
+	path := filepath.Join(dir, "tokenizer.json")
+	read := func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if _, err := f.tokenizer(dir, probs("    return a + b\n"), 300); err != nil {
+		t.Fatal(err)
+	}
+	first := read()
+	// Reused: a file changed on disk is read back, not retrained.
+	if err := os.WriteFile(path, []byte(strings.Replace(first, "{", "{ ", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.tokenizer(dir, probs("    return a + b\n"), 300); err != nil {
+		t.Fatal(err)
+	}
+	if read() == first {
+		t.Fatal("the same texts retrained the tokenizer instead of reusing it")
+	}
+	// Other texts: trained anew.
+	if _, err := f.tokenizer(dir, probs("    total = a\n    total += b\n    return total  # sum of both\n"), 300); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got == first || strings.HasPrefix(got, "{ ") {
+		t.Fatal("other texts kept the old tokenizer")
 	}
 }

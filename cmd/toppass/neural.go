@@ -105,24 +105,34 @@ func (f *trainFlags) options(dir string) trainer.Options {
 	return o
 }
 
-// tokenizer loads --tokenizer, or the one saved in dir (resume), or trains
-// one on probs and saves it there.
+// tokenizer loads --tokenizer, or the one saved in dir when it was trained
+// on the same texts (a resumed run, a cross-validation's folds), or trains
+// one on probs and saves it there with what it was trained on
+// (tokenizer.source): a folder trained before on other data gets a fresh
+// tokenizer rather than a stale one.
 func (f *trainFlags) tokenizer(dir string, probs []*trainer.Problem, vocab int) (*ranker.Tokenizer, error) {
-	path := f.Tokenizer
-	if path == "" {
-		path = filepath.Join(dir, ranker.TokenizerFile)
+	if f.Tokenizer != "" {
+		return ranker.LoadTokenizer(f.Tokenizer)
 	}
-	if tok, err := ranker.LoadTokenizer(path); err == nil {
-		return tok, nil
-	} else if f.Tokenizer != "" {
-		return nil, err
+	path := filepath.Join(dir, ranker.TokenizerFile)
+	srcPath := filepath.Join(dir, "tokenizer.source")
+	src := trainer.TokenizerSource(probs, vocab)
+	if b, err := os.ReadFile(srcPath); err == nil && strings.TrimSpace(string(b)) == src {
+		if tok, err := ranker.LoadTokenizer(path); err == nil {
+			return tok, nil
+		}
+	} else if _, err := os.Stat(path); err == nil {
+		slog.Warn("the tokenizer in the model folder was trained on other texts: training a new one", "dir", dir)
 	}
 	slog.Info("training the BPE tokenizer", "vocab", vocab)
 	tok := trainer.TokenizerFor(probs, vocab)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	return tok, tok.Save(path)
+	if err := tok.Save(path); err != nil {
+		return nil, err
+	}
+	return tok, os.WriteFile(srcPath, []byte(src+"\n"), 0o644)
 }
 
 // loadSets reads labelled sets and analyses their candidates statically in
