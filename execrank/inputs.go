@@ -78,17 +78,31 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 		}
 	}
 	if len(seeds) > 0 {
-		for try := 0; try < 8*n && len(out) < n; try++ {
-			c := seeds[try%len(seeds)].clone()
-			ks := c.changeable()
-			// One or two arguments changed, each by one to three steps.
-			for range 1 + rng.IntN(2) {
-				k := ks[rng.IntN(len(ks))]
-				for range 1 + rng.IntN(3) {
-					c.args[k].val = mutate(rng, c.args[k].val, 0)
+		grow := func(fill bool) {
+			for try := 0; try < 8*n && len(out) < n; try++ {
+				c := seeds[try%len(seeds)].clone()
+				ks := c.changeable()
+				if fill {
+					word := rng.IntN(2) == 0 // one kind per call
+					for _, k := range ks {
+						c.args[k].val = fillEmpty(rng, c.args[k].val, word)
+					}
 				}
+				// One or two arguments changed, each by one to three steps.
+				for range 1 + rng.IntN(2) {
+					k := ks[rng.IntN(len(ks))]
+					for range 1 + rng.IntN(3) {
+						c.args[k].val = mutate(rng, c.args[k].val, 0)
+					}
+				}
+				add(c)
 			}
-			add(c)
+		}
+		grow(false)
+		if len(out) == 0 {
+			// Every example's containers are empty ("f([], [])"), so no
+			// mutation changed anything: give them elements first.
+			grow(true)
 		}
 		sortBySize(out)
 		return out
@@ -321,7 +335,7 @@ func mutateStr(rng *rand.Rand, s string) string {
 func mutateSeq(rng *rand.Rand, items []pylit.Value, depth int) []pylit.Value {
 	n := len(items)
 	if n == 0 {
-		return items // nothing says what an element looks like
+		return items // nothing says what an element looks like (see fillEmpty)
 	}
 	switch rng.IntN(8) {
 	case 0: // drop one
@@ -358,6 +372,37 @@ func mutateSeq(rng *rand.Rand, items []pylit.Value, depth int) []pylit.Value {
 		}
 	}
 	return items
+}
+
+// fillEmpty gives an empty list, tuple, set or dict (at the top of v) an
+// element: nothing says what one looks like, so one of the commonest kinds,
+// a short word or a small int (a dict: a word to an int). An input of the
+// kind the problem does not take is one most candidates reject, and
+// Behaviour drops it as outside the domain.
+func fillEmpty(rng *rand.Rand, v pylit.Value, word bool) pylit.Value {
+	switch {
+	case (v.Kind == pylit.List || v.Kind == pylit.Tuple || v.Kind == pylit.Set) && len(v.Items) == 0:
+		v = v.Clone()
+		v.Items = []pylit.Value{drawElement(rng, word)}
+	case v.Kind == pylit.Dict && len(v.Keys) == 0:
+		v = v.Clone()
+		v.Keys, v.Items = []pylit.Value{drawElement(rng, true)}, []pylit.Value{drawElement(rng, false)}
+	}
+	return v
+}
+
+// drawElement makes an element for an empty container: a short lowercase
+// word, or a small int.
+func drawElement(rng *rand.Rand, word bool) pylit.Value {
+	if !word {
+		return pylit.Value{Kind: pylit.Int, I: big.NewInt(int64(rng.IntN(10)))}
+	}
+	const letters = "abcdehilmnorstxyz"
+	b := make([]byte, 1+rng.IntN(5))
+	for i := range b {
+		b[i] = letters[rng.IntN(len(letters))]
+	}
+	return pylit.Value{Kind: pylit.Str, S: string(b)}
 }
 
 func mutateDict(rng *rand.Rand, v *pylit.Value, depth int) {

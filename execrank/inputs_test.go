@@ -41,6 +41,38 @@ func TestSelfInputsMutateByType(t *testing.T) {
 	}
 }
 
+// An example whose containers are all empty (MBPP's "assert
+// total_match([], []) == []") still gives inputs: the empty containers
+// get elements of the commonest kinds, ints and strings, and the kind the
+// problem does not take is left for Behaviour to drop.
+func TestSelfInputsFillEmptyContainers(t *testing.T) {
+	got := SelfInputs("", "total_match", []string{"total_match([], [])"}, 24)
+	if len(got) < 12 {
+		t.Fatalf("%d inputs: %q", len(got), got)
+	}
+	kinds := map[pylit.Kind]bool{}
+	for _, c := range got {
+		sc, ok := parseCall(c)
+		if !ok || len(sc.args) != 2 {
+			t.Fatalf("%s: not a call with two arguments", c)
+		}
+		for _, a := range sc.args {
+			if a.val.Kind != pylit.List {
+				t.Fatalf("%s: an argument is no longer a list", c)
+			}
+			for _, x := range a.val.Items {
+				kinds[x.Kind] = true
+			}
+		}
+	}
+	if !kinds[pylit.Int] || !kinds[pylit.Str] {
+		t.Errorf("elements of kinds %v, want ints and strings: %q", kinds, got)
+	}
+	if got := SelfInputs("", "f", []string{"f({})"}, 8); len(got) == 0 || got[0] == "f({})" {
+		t.Errorf("an empty dict: %q", got)
+	}
+}
+
 func TestSelfInputsKeepsNonLiterals(t *testing.T) {
 	got := SelfInputs("", "g", []string{"g(x, [1, 2])"}, 5)
 	if len(got) == 0 {
