@@ -98,9 +98,10 @@ const checkpointDir = "checkpoint"
 // Fingerprint names what a run learns from: its problems and candidates
 // (set, task, key, code, verdict), the validation split, the tokenizer, and
 // the options that shape the weights (seed, loss, learning rate and
-// schedule, group size, weight decay, clipping, model config). Options that only say how
-// long or how often (steps, validation and checkpoint intervals, patience,
-// a pause) are left out, so a run may be resumed to train longer.
+// schedule, group size, weight decay, clipping, model config). Options
+// that only say how long or how often (steps, validation and checkpoint
+// intervals, patience, a pause) are left out, so a run may be resumed to
+// train longer.
 func Fingerprint(train, val []*Problem, tok *ranker.Tokenizer, opts Options) string {
 	h := sha256.New()
 	if tok != nil {

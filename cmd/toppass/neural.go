@@ -296,8 +296,8 @@ func (c *ensembleCmd) Run() error {
 }
 
 type mutateCmd struct {
-	From       string `required:"" type:"existingfile" help:"JSONL(.gz) with task_id and a reference solution (completion or canonical_solution), e.g. LeetCode train.jsonl.gz."`
-	Out        string `required:"" help:"Candidates JSONL to write: each reference (index 0) and its mutants; label it with 'toppass label'."`
+	From       string `required:"" type:"existingfile" help:"JSONL(.gz) with task_id and a reference solution (completion or canonical_solution; with --response, a model's answer), e.g. LeetCode train.jsonl.gz."`
+	Out        string `required:"" help:"Candidates JSONL to write: each program (index --first-index) and its mutants; label it with 'toppass label'."`
 	Per        int    `default:"8" help:"Mutants per program."`
 	Seed       uint64 `default:"1" help:"Seed (the same seed gives the same mutants)."`
 	Response   bool   `help:"Mutate the model's answer in the field response (its longest python code block; LeetCodeDataset has one per problem) instead of the reference: right programs in a generator's style, and mutants of them."`
