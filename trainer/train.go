@@ -139,7 +139,9 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 	var st State
 	var m *ranker.Model
 	var err error
-	if b, rerr := os.ReadFile(filepath.Join(ckDir, "state.json")); rerr == nil {
+	b, rerr := os.ReadFile(filepath.Join(ckDir, "state.json"))
+	resumed := rerr == nil
+	if resumed {
 		if err := json.Unmarshal(b, &st); err != nil {
 			return nil, fmt.Errorf("train: %s: %w", ckDir, err)
 		}
@@ -148,14 +150,6 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 		}
 		slog.Info("resuming", "dir", ckDir, "step", st.Step, "best_val_pass@1", st.BestVal)
 		opts.Config = m.Config
-		switch fp := Fingerprint(train, val, tok, opts); {
-		case st.Data == "":
-			slog.Warn("the checkpoint does not say what it was trained on (made by an older toppass): resuming", "dir", ckDir)
-		case st.Data != fp && !opts.ResumeOnOtherData:
-			return nil, fmt.Errorf("train: the checkpoint in %s was made from other training data or options "+
-				"(candidates, labels, validation split, tokenizer, seed, loss, learning rate, group size or model config); "+
-				"train into another folder, or remove this one to start afresh", ckDir)
-		}
 	} else if opts.Init != nil {
 		// A copy of Init's weights in a context of its own.
 		if err := opts.Init.Save(ckDir, false); err != nil {
@@ -170,7 +164,17 @@ func Train(ctx context.Context, backend backends.Backend, tok *ranker.Tokenizer,
 			return nil, err
 		}
 	}
-	st.Data = Fingerprint(train, val, tok, opts)
+	fp := Fingerprint(train, val, tok, opts)
+	switch {
+	case !resumed:
+	case st.Data == "":
+		slog.Warn("the checkpoint does not say what it was trained on (made by an older toppass): resuming", "dir", ckDir)
+	case st.Data != fp && !opts.ResumeOnOtherData:
+		return nil, fmt.Errorf("train: the checkpoint in %s was made from other training data or options "+
+			"(candidates, labels, validation split, tokenizer, seed, loss, learning rate, group size or model config); "+
+			"train into another folder, or remove this one to start afresh", ckDir)
+	}
+	st.Data = fp
 	if st.Stopped || st.Step >= opts.Steps {
 		slog.Info("training already finished", "step", st.Step)
 		return finalModel(backend, opts.ModelDir, m)
