@@ -7,6 +7,7 @@
 package mutate
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,23 +250,21 @@ func File(path string, opt Options, w io.Writer, onErr func(*dataset.LineError) 
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("invalid JSON: %w", err)
 		}
-		prog := rec.Completion
-		if prog == nil {
-			prog = rec.Canonical
-		}
-		if opt.Response {
-			if rec.TaskID == "" || rec.Response == nil {
-				return errors.New("needs task_id and response")
+		var prog *string
+		switch {
+		case !opt.Response:
+			if prog = cmp.Or(rec.Completion, rec.Canonical); rec.TaskID == "" || prog == nil {
+				return errors.New("needs task_id and completion or canonical_solution")
 			}
+		case rec.TaskID == "" || rec.Response == nil:
+			return errors.New("needs task_id and response")
+		default:
 			code, ok := CodeBlock(*rec.Response)
 			if !ok {
 				res.NoCode++
 				return nil
 			}
 			prog = &code
-		}
-		if rec.TaskID == "" || prog == nil {
-			return errors.New("needs task_id and completion or canonical_solution")
 		}
 		if err := enc.Encode(Candidate{TaskID: rec.TaskID, Index: opt.FirstIndex, Completion: *prog}); err != nil {
 			return err
