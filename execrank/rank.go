@@ -72,6 +72,9 @@ type ScoreLine struct {
 	// Inputs is how many calls counted.
 	Behaviour float64 `json:"behaviour,omitempty"`
 	Inputs    int     `json:"inputs,omitempty"`
+	// Sigs are the candidate's results on the calls (ProbeResult.Sigs),
+	// for analysis; not written to a scores file.
+	Sigs []string `json:"-"`
 }
 
 // score orders candidates: examples the problem states first, then dual
@@ -376,7 +379,7 @@ func (pl *plan) lines(cs []*dataset.Candidate, results []*ProbeResult) []ScoreLi
 	out := make([]ScoreLine, len(cs))
 	for i, c := range cs {
 		line := ScoreLine{TaskID: c.TaskID, Index: *c.Index, Tests: len(pl.tests), Examples: ne, Cluster: clusters[i], Agreement: scores[i],
-			Behaviour: behaviour[i], Inputs: kept}
+			Behaviour: behaviour[i], Inputs: kept, Sigs: sigs[i]}
 		line.Passed = count(gen[i])
 		line.ExamplesPassed = count(results[i].Held[:ne])
 		line.Score = score(line.ExamplesPassed, scores[i], behaviour[i], clusters[i], len(cs))

@@ -32,6 +32,7 @@ package generalize
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -147,6 +148,7 @@ type Group struct {
 	Behaviour              []float64 // agreement on the examples' and self-made inputs
 	exec                   []execrank.ScoreLine
 	preds                  []ranker.Prediction
+	features               [][]float64 // hybrid.Features, once computed
 	// source and model say where the candidates come from: the
 	// candidates file and the generator's name in it ("" for a whole
 	// group, which holds them all).
@@ -346,8 +348,10 @@ type Method struct {
 	Name  string
 	Note  string
 	Score func(g *Group, param float64) []float64
-	// Params, when set, are the values fit chooses from on validation.
+	// Params, when set, are the values fit chooses from on validation;
+	// Param names one in the report (nil: "β value").
 	Params []float64
+	Param  func(p float64) string
 	// NeedsModel, NeedsExamples and NeedsTests say what the method reads.
 	NeedsModel, NeedsExamples, NeedsTests bool
 }
@@ -384,6 +388,40 @@ var Methods = []Method{
 		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
 	{Name: "hybrid", Note: "`rank --method hybrid` (the rule): examples passed, then the ranks of behaviour agreement (4), CodeT agreement when there are generated tests (4), neural (1), consensus (0.5)", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
+	{Name: "hybrid, weights chosen on validation", Note: "the rule with its four weights chosen, per half of the problems, from a grid (RuleGrid) on the other half's other generators: what the shipped weights, chosen by looking at these sets, would be if they had been fit problem- and generator-disjoint", NeedsModel: true,
+		Params: ruleParams(), Param: func(p float64) string { return ruleName(RuleGrid[int(p)]) },
+		Score: func(g *Group, p float64) []float64 { return hybridRule(g, RuleGrid[int(p)]) }},
+}
+
+// RuleGrid are the rule weights "hybrid, weights chosen on validation"
+// chooses from: behaviour 1-8, neural 0.5-2, consensus 0-1, agreement
+// 2-8, the shipped rule first (a tie on validation keeps it).
+var RuleGrid = func() []hybrid.RuleWeights {
+	out := []hybrid.RuleWeights{hybrid.DefaultRule}
+	for _, b := range []float64{1, 2, 4, 8} {
+		for _, n := range []float64{0.5, 1, 2} {
+			for _, c := range []float64{0, 0.5, 1} {
+				for _, a := range []float64{2, 4, 8} {
+					if w := (hybrid.RuleWeights{Neural: n, Consensus: c, Behaviour: b, Agreement: a}); w != hybrid.DefaultRule {
+						out = append(out, w)
+					}
+				}
+			}
+		}
+	}
+	return out
+}()
+
+func ruleParams() []float64 {
+	out := make([]float64, len(RuleGrid))
+	for i := range out {
+		out[i] = float64(i)
+	}
+	return out
+}
+
+func ruleName(w hybrid.RuleWeights) string {
+	return fmt.Sprintf("b%g n%g c%g a%g", w.Behaviour, w.Neural, w.Consensus, w.Agreement)
 }
 
 // Betas are the residual weights fit chooses from.
@@ -419,9 +457,11 @@ func examplesThen(g *Group, score []float64) []float64 {
 }
 
 func hybridRule(g *Group, w hybrid.RuleWeights) []float64 {
-	feats := hybrid.Features(g.preds, g.exec, g.Consensus)
-	out := make([]float64, len(feats))
-	for i, f := range feats {
+	if g.features == nil {
+		g.features = hybrid.Features(g.preds, g.exec, g.Consensus)
+	}
+	out := make([]float64, len(g.features))
+	for i, f := range g.features {
 		out[i] = w.Score(f)
 	}
 	return out
@@ -461,14 +501,51 @@ func zscore(x []float64) []float64 {
 func pass1(gs []*Group, score func(*Group) []float64) float64 {
 	var sum float64
 	for _, g := range gs {
-		s := score(g)
-		sc := make([]metrics.Scored, len(s))
-		for i := range s {
-			sc[i] = metrics.Scored{Score: s[i], Passed: g.Passed[i]}
-		}
-		sum += metrics.RankedPassAtK(sc, 1)
+		sum += groupPass1(g, score(g))
 	}
 	return 100 * sum / math.Max(1, float64(len(gs)))
+}
+
+// groupPass1 is one group's ranked pass@1 (ties broken uniformly).
+func groupPass1(g *Group, s []float64) float64 {
+	sc := make([]metrics.Scored, len(s))
+	for i := range s {
+		sc[i] = metrics.Scored{Score: s[i], Passed: g.Passed[i]}
+	}
+	return metrics.RankedPassAtK(sc, 1)
+}
+
+// BootstrapDraws is how many resamples of a part's problems the interval
+// of a difference is drawn from.
+const BootstrapDraws = 2000
+
+// pairedInterval is the 95 % interval, in points of pass@1, of the mean
+// of per-problem differences a[i] - b[i] (each in [0, 1]) by a paired
+// bootstrap over the problems: a difference whose interval holds 0 is
+// within what the choice of problems alone would move. Seeded by the
+// data, so a report is the same every run.
+func pairedInterval(a, b []float64) (lo, hi float64) {
+	n := len(a)
+	if n == 0 {
+		return 0, 0
+	}
+	d := make([]float64, n)
+	var seed uint64
+	for i := range d {
+		d[i] = a[i] - b[i]
+		seed = seed*31 + uint64(math.Round(1e6*(d[i]+1)))
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(n)))
+	means := make([]float64, BootstrapDraws)
+	for k := range means {
+		var sum float64
+		for range n {
+			sum += d[rng.IntN(n)]
+		}
+		means[k] = 100 * sum / float64(n)
+	}
+	slices.Sort(means)
+	return means[BootstrapDraws*25/1000], means[BootstrapDraws*975/1000-1]
 }
 
 // Half splits problems in two by a hash of the task id: the halves that
@@ -505,6 +582,14 @@ type Row struct {
 	Pass1  float64
 	Gap    float64 // share of the random-to-oracle gap closed, percent
 	Params string  // the parameters chosen on validation, per half
+	// Versus is the baseline a method of toppass's is compared with
+	// (examples + consensus where the part's prompts state examples, else
+	// lexical consensus; "" for the baselines themselves), Delta its
+	// pass@1 minus the baseline's and Lo, Hi the paired bootstrap's 95 %
+	// interval of that difference (pairedInterval).
+	Versus        string
+	Delta, Lo, Hi float64
+	perProblem    []float64 // ranked pass@1 per group of the part, in order
 }
 
 // Table is one part of a set: one generator's candidates.
@@ -590,41 +675,77 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 			if m.NeedsModel && !hasModel || m.NeedsExamples && t.ExamplesProblems == 0 || m.NeedsTests && t.TestsProblems == 0 {
 				continue
 			}
-			row := Row{Method: m.Name}
+			row := Row{Method: m.Name, perProblem: make([]float64, len(pg))}
 			if m.Params == nil {
-				row.Pass1 = pass1(pg, func(g *Group) []float64 { return m.Score(g, 0) })
+				for i, g := range pg {
+					row.perProblem[i] = groupPass1(g, m.Score(g, 0))
+				}
 			} else {
 				var chosen []string
-				var sum float64
 				for half := range 2 {
 					val := validation(gs, pg[0], half)
-					var test []*Group
-					for _, g := range pg {
-						if Half(g.TaskID) == half {
-							test = append(test, g)
-						}
-					}
 					best, bestV := m.Params[0], -1.0
 					for _, p := range m.Params {
 						if v := pass1(val, func(g *Group) []float64 { return m.Score(g, p) }); v > bestV+1e-9 {
 							best, bestV = p, v
 						}
 					}
-					chosen = append(chosen, fmt.Sprint(best))
-					sum += pass1(test, func(g *Group) []float64 { return m.Score(g, best) }) * float64(len(test))
+					if m.Param != nil {
+						chosen = append(chosen, m.Param(best))
+					} else {
+						chosen = append(chosen, "β "+fmt.Sprint(best))
+					}
+					for i, g := range pg {
+						if Half(g.TaskID) == half {
+							row.perProblem[i] = groupPass1(g, m.Score(g, best))
+						}
+					}
 				}
-				row.Pass1 = sum / float64(len(pg))
-				row.Params = "β " + strings.Join(chosen, ", ")
+				row.Params = strings.Join(chosen, "; ")
 			}
+			for _, v := range row.perProblem {
+				row.Pass1 += v
+			}
+			row.Pass1 *= 100 / float64(len(pg))
 			if t.Oracle-t.Random > 1e-9 {
 				row.Gap = 100 * (row.Pass1 - t.Random) / (t.Oracle - t.Random)
 			}
 			t.Rows = append(t.Rows, row)
 		}
+		compareWithBaseline(t)
 		out = append(out, t)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Set < out[j].Set })
 	return out
+}
+
+// Baselines are the methods that learn nothing and run nothing but the
+// prompt's examples; every other row of a part is compared with the first
+// of them that it has (examples + consensus, else lexical consensus).
+var Baselines = []string{"examples + consensus", "lexical consensus"}
+
+// compareWithBaseline fills the rows' difference to the part's baseline
+// and its interval.
+func compareWithBaseline(t *Table) {
+	var base *Row
+	for _, name := range Baselines {
+		for i := range t.Rows {
+			if base == nil && t.Rows[i].Method == name {
+				base = &t.Rows[i]
+			}
+		}
+	}
+	if base == nil {
+		return
+	}
+	for i := range t.Rows {
+		r := &t.Rows[i]
+		if slices.Contains(Baselines, r.Method) {
+			continue
+		}
+		r.Versus, r.Delta = base.Method, r.Pass1-base.Pass1
+		r.Lo, r.Hi = pairedInterval(r.perProblem, base.perProblem)
+	}
 }
 
 // calibration returns the ECE of the part's neural P(pass), the ECE after
@@ -756,10 +877,14 @@ func Markdown(w io.Writer, ts []*Table) {
 		}
 		fmt.Fprintf(w, "\n**%s**: %d problems, %.0f candidates each (%d with examples in the prompt%s); random %.2f, oracle %.2f\n\n",
 			name, t.Problems, t.MeanCandsPerProblm, t.ExamplesProblems, tests, t.Random, t.Oracle)
-		fmt.Fprintln(w, "| method | ranked pass@1 | gap closed | chosen on validation |")
-		fmt.Fprintln(w, "|---|---|---|---|")
+		fmt.Fprintln(w, "| method | ranked pass@1 | gap closed | vs the baseline [95 % interval] | chosen on validation |")
+		fmt.Fprintln(w, "|---|---|---|---|---|")
 		for _, r := range t.Rows {
-			fmt.Fprintf(w, "| %s | %.2f | %.0f %% | %s |\n", r.Method, r.Pass1, r.Gap, r.Params)
+			vs := ""
+			if r.Versus != "" {
+				vs = fmt.Sprintf("%+.2f [%+.2f, %+.2f] vs %s", r.Delta, r.Lo, r.Hi, r.Versus)
+			}
+			fmt.Fprintf(w, "| %s | %.2f | %.0f %% | %s | %s |\n", r.Method, r.Pass1, r.Gap, vs, r.Params)
 		}
 		if t.ECE >= 0 {
 			fmt.Fprintf(w, "\nP(pass), expected calibration error: the neural model's %.3f as it gives it, %.3f after Platt scaling fit on validation", t.ECE, t.ECECalibrated)
@@ -775,4 +900,42 @@ func Markdown(w io.Writer, ts []*Table) {
 			fmt.Fprintln(w, ".")
 		}
 	}
+}
+
+// dumpLine is one group in Dump's output.
+type dumpLine struct {
+	Set        string     `json:"set"`
+	Generator  string     `json:"generator"`
+	TaskID     string     `json:"task_id"`
+	Passed     []bool     `json:"passed"`
+	Consensus  []float64  `json:"consensus"`
+	Examples   []int      `json:"examples"`
+	ExPassed   []int      `json:"examples_passed"`
+	Behaviour  []float64  `json:"behaviour"`
+	Agreement  []float64  `json:"agreement"`
+	Logit      []float64  `json:"logit,omitempty"`
+	Signatures [][]string `json:"sigs"`
+}
+
+// Dump writes every group's evidence, one JSON object a line (the
+// labels, the consensus, examples passed, behaviour, CodeT agreement,
+// the neural logit and each candidate's results on the probe calls): the
+// inputs of every method, to study a new one without running anything.
+func Dump(w io.Writer, gs []*Group) error {
+	enc := json.NewEncoder(w)
+	for _, g := range gs {
+		d := dumpLine{Set: g.Set, Generator: g.Generator, TaskID: g.TaskID, Passed: g.Passed, Consensus: g.Consensus,
+			Examples: g.Examples, ExPassed: g.ExPassed, Behaviour: g.Behaviour}
+		for _, l := range g.exec {
+			d.Agreement = append(d.Agreement, l.Agreement)
+			d.Signatures = append(d.Signatures, l.Sigs)
+		}
+		for _, p := range g.preds {
+			d.Logit = append(d.Logit, p.Score)
+		}
+		if err := enc.Encode(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,13 +1,16 @@
 package generalize
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/toppass/toppass/dataset"
 	"github.com/toppass/toppass/execrank"
+	"github.com/toppass/toppass/hybrid"
 	"github.com/toppass/toppass/ranker"
 )
 
@@ -73,8 +76,16 @@ func TestEvaluateChoosesOnOtherGeneratorsAndProblems(t *testing.T) {
 	if rows["lexical consensus"].Pass1 != 0 || rows["neural"].Pass1 != 100 || rows["examples + consensus"].Pass1 != 0 {
 		t.Fatalf("rows %+v", rows)
 	}
-	if r := rows["neural over consensus"]; r.Pass1 != 100 || strings.Contains(r.Params, "β 0,") || r.Gap != 100 {
+	if r := rows["neural over consensus"]; r.Pass1 != 100 || slices.Contains(strings.Split(r.Params, "; "), "β 0") || r.Gap != 100 {
 		t.Fatalf("neural over consensus %+v", r)
+	}
+	// Each of toppass's rows is compared with examples + consensus (0):
+	// the model is right on every problem, so the interval is a point.
+	if r := rows["neural"]; r.Versus != "examples + consensus" || r.Delta != 100 || r.Lo != 100 || r.Hi != 100 {
+		t.Fatalf("neural vs the baseline %+v", r)
+	}
+	if r := rows["lexical consensus"]; r.Versus != "" {
+		t.Fatalf("a baseline compared with itself: %+v", r)
 	}
 	// The hybrid: the two candidates passing the example, then the
 	// neural rank outweighs consensus's.
@@ -91,6 +102,79 @@ func TestEvaluateChoosesOnOtherGeneratorsAndProblems(t *testing.T) {
 		if r.Method == "neural" || r.Method == "toppass lexical" {
 			t.Fatalf("a model's row without a model: %v", r)
 		}
+	}
+}
+
+// TestRuleWeightsChosenOnValidation: where behaviour agreement points at
+// a wrong candidate and the model at the right one, the shipped rule
+// (behaviour 4, neural 1) picks the wrong one, and the row whose weights
+// are chosen on the other generator's other half picks the right one,
+// naming weights that put the model above behaviour.
+func TestRuleWeightsChosenOnValidation(t *testing.T) {
+	var gs []*Group
+	for _, gen := range []string{"a", "b"} {
+		for i := range 40 {
+			g := group("s", gen, fmt.Sprintf("t/%d", i), []bool{false, true, false},
+				[]float64{0.9, 0.5, 0.4}, []float64{0.2, 0.8, 0.3}, []bool{true, true, false})
+			for k, b := range []float64{0.9, 0.1, 0.5} {
+				g.Behaviour[k], g.exec[k].Behaviour = b, b
+			}
+			gs = append(gs, g)
+		}
+	}
+	rows := map[string]Row{}
+	for _, r := range Evaluate(gs, true)[0].Rows {
+		rows[r.Method] = r
+	}
+	if r := rows["hybrid"]; r.Pass1 != 0 {
+		t.Fatalf("the shipped rule: %+v", r)
+	}
+	r := rows["hybrid, weights chosen on validation"]
+	if r.Pass1 != 100 || strings.Contains(r.Params, ruleName(hybrid.DefaultRule)) {
+		t.Fatalf("weights chosen on validation: %+v", r)
+	}
+	for _, w := range strings.Split(r.Params, "; ") {
+		var b, n, c, a float64
+		if _, err := fmt.Sscanf(w, "b%g n%g c%g a%g", &b, &n, &c, &a); err != nil || n <= b {
+			t.Errorf("chosen %q: the model should weigh more than behaviour", w)
+		}
+	}
+	if RuleGrid[0] != hybrid.DefaultRule || slices.Index(RuleGrid[1:], hybrid.DefaultRule) >= 0 {
+		t.Errorf("the grid holds the shipped rule first, once")
+	}
+}
+
+// TestPairedInterval: the bootstrap interval of a mean difference holds
+// the difference, is a point when every problem differs alike, and holds
+// 0 when one problem of forty decides it.
+func TestPairedInterval(t *testing.T) {
+	a, b := make([]float64, 40), make([]float64, 40)
+	if lo, hi := pairedInterval(a, b); lo != 0 || hi != 0 {
+		t.Fatalf("equal: [%v, %v]", lo, hi)
+	}
+	a[3] = 1
+	lo, hi := pairedInterval(a, b)
+	if !(lo <= 0 && hi >= 2.5 && hi <= 10) {
+		t.Fatalf("one problem of 40: [%v, %v]", lo, hi)
+	}
+	if lo2, hi2 := pairedInterval(a, b); lo2 != lo || hi2 != hi {
+		t.Fatalf("not reproducible: [%v, %v] then [%v, %v]", lo, hi, lo2, hi2)
+	}
+	for i := range a {
+		a[i], b[i] = 1, 0.5
+	}
+	if lo, hi := pairedInterval(a, b); math.Abs(lo-50) > 1e-9 || math.Abs(hi-50) > 1e-9 {
+		t.Fatalf("all alike: [%v, %v]", lo, hi)
+	}
+	for i := range a {
+		a[i] = float64(i%4) / 4
+	}
+	var mean float64
+	for i := range a {
+		mean += 100 * (a[i] - b[i]) / float64(len(a))
+	}
+	if lo, hi := pairedInterval(a, b); !(lo < mean && mean < hi) {
+		t.Fatalf("mean %v outside [%v, %v]", mean, lo, hi)
 	}
 }
 
@@ -196,5 +280,29 @@ func TestCrossFitScoresWithTheOtherHalf(t *testing.T) {
 		if cfg.modelFor(id) != want {
 			t.Errorf("%s (half %d) scored by the model trained on its own half", id, dataset.Half(id))
 		}
+	}
+}
+
+// TestDump: one line a group, with the labels, the evidence and each
+// candidate's results on the probe calls, as Evaluate saw them.
+func TestDump(t *testing.T) {
+	g := group("s", "a", "t/1", []bool{false, true}, []float64{0.9, 0.5}, []float64{0.2, 0.8}, []bool{true, false})
+	g.exec[0].Sigs, g.exec[1].Sigs = []string{"ab12cd34", "!TypeError"}, []string{"ab12cd34", ""}
+	g2 := group("s", "b", "t/2", []bool{true}, []float64{1}, []float64{0.5}, []bool{true})
+	var b strings.Builder
+	if err := Dump(&b, []*Group{g, g2}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), b.String())
+	}
+	var d dumpLine
+	if err := json.Unmarshal([]byte(lines[0]), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.TaskID != "t/1" || d.Generator != "a" || !slices.Equal(d.Passed, []bool{false, true}) || !slices.Equal(d.ExPassed, []int{1, 0}) ||
+		!slices.Equal(d.Logit, []float64{0.2, 0.8}) || len(d.Signatures) != 2 || d.Signatures[0][1] != "!TypeError" || d.Signatures[1][1] != "" {
+		t.Fatalf("dumped %+v", d)
 	}
 }

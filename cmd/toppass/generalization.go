@@ -28,6 +28,7 @@ type generalizationCmd struct {
 	Out             string   `help:"Write the tables (Markdown) here too."`
 	Workers         int      `default:"0" help:"Concurrent runs (0: one per CPU)."`
 	SaveCalibration string   `help:"Also fit the hybrid's P(pass) model on every set's candidates and write it here (what hybrid/calibration.json ships; needs the model)."`
+	Dump            string   `help:"Also write every group's evidence here (JSONL: labels, consensus, examples passed, behaviour, agreement, neural score, results on the probe calls), to study a method without running anything."`
 	SelfInputs      int      `default:"24" help:"Inputs toppass makes per problem (the examples' inputs mutated by type, or drawn from type hints) for the behaviour evidence; 0: none."`
 	sandboxFlags
 }
@@ -78,6 +79,11 @@ func (c *generalizationCmd) Run(ctx context.Context) error {
 	}
 	if bad.N > 0 {
 		slog.Warn("bad input lines skipped", "n", bad.N, "first", bad.First[0].Error())
+	}
+	if c.Dump != "" {
+		if err := dumpGroups(c.Dump, groups); err != nil {
+			return err
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Generalization: ranked pass@1 and the share of the random-to-oracle gap closed, per set and generator.\n")
@@ -142,4 +148,16 @@ func (c *generalizationCmd) modelName() string {
 		return fmt.Sprintf("cross-fit: %s (trained on half 0) scores half 1, %s the reverse", c.CrossFit[0], c.CrossFit[1])
 	}
 	return cmp.Or(c.ModelDir, "the shipped model")
+}
+
+func dumpGroups(path string, groups []*generalize.Group) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := generalize.Dump(f, groups); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
