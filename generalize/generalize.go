@@ -354,13 +354,17 @@ type Method struct {
 	Param  func(p float64) string
 	// NeedsModel, NeedsExamples and NeedsTests say what the method reads.
 	NeedsModel, NeedsExamples, NeedsTests bool
+	// UsesExamples: the method runs the prompt's examples, so it is
+	// compared with examples + consensus (where the part has them); the
+	// rest are compared with lexical consensus.
+	UsesExamples bool
 }
 
 // Methods are the rows of the report, in order.
 var Methods = []Method{
-	{Name: "lexical consensus", Note: "baseline: mean bigram Jaccard to the siblings, first 300 word/number/punctuation tokens",
+	{Name: baseConsensus, Note: "baseline: mean bigram Jaccard to the siblings, first 300 word/number/punctuation tokens",
 		Score: func(g *Group, _ float64) []float64 { return g.Consensus }},
-	{Name: "examples + consensus", Note: "baseline: the prompt's examples passed, ties broken by lexical consensus", NeedsExamples: true,
+	{Name: baseExamples, Note: "baseline: the prompt's examples passed, ties broken by lexical consensus", NeedsExamples: true,
 		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, g.Consensus) }},
 	{Name: "toppass lexical", Note: "`rank --method lexical`", NeedsModel: true,
 		Score: func(g *Group, _ float64) []float64 { return g.Lexical }},
@@ -384,11 +388,11 @@ var Methods = []Method{
 		}},
 	{Name: "behaviour + consensus", Note: "toppass's own inputs without a model: agreement with the others' behaviour on them, ties broken by lexical consensus",
 		Score: func(g *Group, _ float64) []float64 { return addZ(g.Behaviour, 1, g.Consensus, 0.001) }},
-	{Name: "examples + behaviour + consensus", Note: "the prompt's examples passed, then behaviour agreement, then lexical consensus (no model)", NeedsExamples: true,
+	{Name: "examples + behaviour + consensus", Note: "the prompt's examples passed, then behaviour agreement, then lexical consensus (no model)", NeedsExamples: true, UsesExamples: true,
 		Score: func(g *Group, _ float64) []float64 { return examplesThen(g, addZ(g.Behaviour, 1, g.Consensus, 0.001)) }},
-	{Name: "hybrid", Note: "`rank --method hybrid` (the rule): examples passed, then the ranks of behaviour agreement (4), CodeT agreement when there are generated tests (4), neural (1), consensus (0.5)", NeedsModel: true,
+	{Name: "hybrid", Note: "`rank --method hybrid` (the rule): examples passed, then the ranks of behaviour agreement (4), CodeT agreement when there are generated tests (4), neural (1), consensus (0.5)", NeedsModel: true, UsesExamples: true,
 		Score: func(g *Group, _ float64) []float64 { return hybridRule(g, hybrid.DefaultRule) }},
-	{Name: "hybrid, weights chosen on validation", Note: "the rule with its four weights chosen, per half of the problems, from a grid (RuleGrid) on the other half's other generators: what the shipped weights, chosen by looking at these sets, would be if they had been fit problem- and generator-disjoint", NeedsModel: true,
+	{Name: "hybrid, weights chosen on validation", Note: "the rule with its four weights chosen, per half of the problems, from a grid (RuleGrid) on the other half's other generators: what the shipped weights, chosen by looking at these sets, would be if they had been fit problem- and generator-disjoint", NeedsModel: true, UsesExamples: true,
 		Params: ruleParams(), Param: func(p float64) string { return ruleName(RuleGrid[int(p)]) },
 		Score: func(g *Group, p float64) []float64 { return hybridRule(g, RuleGrid[int(p)]) }},
 }
@@ -712,35 +716,40 @@ func Evaluate(gs []*Group, hasModel bool) []*Table {
 			}
 			t.Rows = append(t.Rows, row)
 		}
-		compareWithBaseline(t)
+		compareWithBaseline(t, Methods)
 		out = append(out, t)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Set < out[j].Set })
 	return out
 }
 
-// Baselines are the methods that learn nothing and run nothing but the
-// prompt's examples; every other row of a part is compared with the first
-// of them that it has (examples + consensus, else lexical consensus).
-var Baselines = []string{"examples + consensus", "lexical consensus"}
+// The baselines, which learn nothing: issue 10 asks of every method that
+// does not run the prompt's examples that it rank at least as well as
+// lexical consensus, and of those that do, as well as examples +
+// consensus.
+const (
+	baseConsensus = "lexical consensus"
+	baseExamples  = "examples + consensus"
+)
 
-// compareWithBaseline fills the rows' difference to the part's baseline
-// and its interval.
-func compareWithBaseline(t *Table) {
-	var base *Row
-	for _, name := range Baselines {
-		for i := range t.Rows {
-			if base == nil && t.Rows[i].Method == name {
-				base = &t.Rows[i]
-			}
-		}
-	}
-	if base == nil {
-		return
-	}
+// compareWithBaseline fills each of toppass's rows' difference to its
+// baseline (UsesExamples: examples + consensus where the part has it,
+// else lexical consensus) and the difference's interval.
+func compareWithBaseline(t *Table, methods []Method) {
+	rows := map[string]*Row{}
 	for i := range t.Rows {
-		r := &t.Rows[i]
-		if slices.Contains(Baselines, r.Method) {
+		rows[t.Rows[i].Method] = &t.Rows[i]
+	}
+	for _, m := range methods {
+		r := rows[m.Name]
+		if r == nil || m.Name == baseConsensus || m.Name == baseExamples {
+			continue
+		}
+		base := rows[baseConsensus]
+		if b := rows[baseExamples]; m.UsesExamples && b != nil {
+			base = b
+		}
+		if base == nil {
 			continue
 		}
 		r.Versus, r.Delta = base.Method, r.Pass1-base.Pass1

@@ -79,10 +79,14 @@ func TestEvaluateChoosesOnOtherGeneratorsAndProblems(t *testing.T) {
 	if r := rows["neural over consensus"]; r.Pass1 != 100 || slices.Contains(strings.Split(r.Params, "; "), "β 0") || r.Gap != 100 {
 		t.Fatalf("neural over consensus %+v", r)
 	}
-	// Each of toppass's rows is compared with examples + consensus (0):
-	// the model is right on every problem, so the interval is a point.
-	if r := rows["neural"]; r.Versus != "examples + consensus" || r.Delta != 100 || r.Lo != 100 || r.Hi != 100 {
+	// The model, which runs nothing, is compared with lexical consensus
+	// (0), the hybrid with examples + consensus (0); the model is right on
+	// every problem, so the interval is a point.
+	if r := rows["neural"]; r.Versus != "lexical consensus" || r.Delta != 100 || r.Lo != 100 || r.Hi != 100 {
 		t.Fatalf("neural vs the baseline %+v", r)
+	}
+	if r := rows["hybrid"]; r.Versus != "examples + consensus" || r.Delta != 100 {
+		t.Fatalf("hybrid vs the baseline %+v", r)
 	}
 	if r := rows["lexical consensus"]; r.Versus != "" {
 		t.Fatalf("a baseline compared with itself: %+v", r)
