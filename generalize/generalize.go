@@ -587,8 +587,7 @@ type Row struct {
 	Gap    float64 // share of the random-to-oracle gap closed, percent
 	Params string  // the parameters chosen on validation, per half
 	// Versus is the baseline a method of toppass's is compared with
-	// (examples + consensus where the part's prompts state examples, else
-	// lexical consensus; "" for the baselines themselves), Delta its
+	// (compareWithBaseline; "" for the baselines themselves), Delta its
 	// pass@1 minus the baseline's and Lo, Hi the paired bootstrap's 95 %
 	// interval of that difference (pairedInterval).
 	Versus        string
@@ -922,13 +921,13 @@ type dumpLine struct {
 	ExPassed   []int      `json:"examples_passed"`
 	Behaviour  []float64  `json:"behaviour"`
 	Agreement  []float64  `json:"agreement"`
-	Logit      []float64  `json:"logit,omitempty"`
+	Neural     []float64  `json:"neural,omitempty"` // the ranking score (ranker.Prediction.Score)
 	Signatures [][]string `json:"sigs"`
 }
 
 // Dump writes every group's evidence, one JSON object a line (the
 // labels, the consensus, examples passed, behaviour, CodeT agreement,
-// the neural logit and each candidate's results on the probe calls): the
+// the neural score and each candidate's results on the probe calls): the
 // inputs of every method, to study a new one without running anything.
 func Dump(w io.Writer, gs []*Group) error {
 	enc := json.NewEncoder(w)
@@ -940,7 +939,7 @@ func Dump(w io.Writer, gs []*Group) error {
 			d.Signatures = append(d.Signatures, l.Sigs)
 		}
 		for _, p := range g.preds {
-			d.Logit = append(d.Logit, p.Score)
+			d.Neural = append(d.Neural, p.Score)
 		}
 		if err := enc.Encode(d); err != nil {
 			return err

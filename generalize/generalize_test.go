@@ -306,7 +306,7 @@ func TestDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d.TaskID != "t/1" || d.Generator != "a" || !slices.Equal(d.Passed, []bool{false, true}) || !slices.Equal(d.ExPassed, []int{1, 0}) ||
-		!slices.Equal(d.Logit, []float64{0.2, 0.8}) || len(d.Signatures) != 2 || d.Signatures[0][1] != "!TypeError" || d.Signatures[1][1] != "" {
+		!slices.Equal(d.Neural, []float64{0.2, 0.8}) || len(d.Signatures) != 2 || d.Signatures[0][1] != "!TypeError" || d.Signatures[1][1] != "" {
 		t.Fatalf("dumped %+v", d)
 	}
 }
