@@ -217,6 +217,27 @@ def f(x):
 	{"KeyboardInterrupt", "", `def f(x):
     raise KeyboardInterrupt
 `},
+	// Values built to break the crossing between the interpreters rather
+	// than to compare equal: they must fail as values, not crash the judge.
+	{"a list that contains itself", "def check(candidate):\n    assert candidate(2) == [5]\n", `def f(x):
+    l = [5]
+    l.append(l)
+    return l
+`},
+	{"a list nested 200,000 deep", "def check(candidate):\n    assert candidate(2) == [5]\n", `def f(x):
+    l = [5]
+    for _ in range(200000):
+        l = [l]
+    return l
+`},
+	{"a dict key whose __eq__ lies", "def check(candidate):\n    assert candidate(2) == {5: 1}\n", `class K:
+    def __eq__(self, o):
+        return True
+    def __hash__(self):
+        return hash(5)
+def f(x):
+    return {K(): 1}
+`},
 }
 
 // Prompt helpers are the problem's: a completion that redefines the one
