@@ -17,6 +17,10 @@ import (
 // ErrNotRunning says no daemon answers on the socket.
 var ErrNotRunning = errors.New("the toppass daemon is not running")
 
+// ErrNotAnswering says a daemon holds the lock but its socket does not
+// answer: it is still opening its store and sandbox, or it hangs.
+var ErrNotAnswering = errors.New("a daemon holds the lock but does not answer")
+
 // Client is a connection to the daemon.
 type Client struct {
 	conn  jsonrpc2.Conn
@@ -36,7 +40,7 @@ func Dial(ctx context.Context, paths Paths) (*Client, error) {
 	nc, err := d.DialContext(ctx, "unix", paths.Socket())
 	if err != nil {
 		if held, pid := lockHeld(paths.Lock()); held {
-			return nil, fmt.Errorf("a daemon (pid %d) holds the lock but does not answer on %s: %w", pid, paths.Socket(), err)
+			return nil, fmt.Errorf("%w (pid %d, %s): %v", ErrNotAnswering, pid, paths.Socket(), err)
 		}
 		return nil, ErrNotRunning
 	}
@@ -58,7 +62,13 @@ func Dial(ctx context.Context, paths Paths) (*Client, error) {
 // none runs, and waits up to wait for it to answer.
 func Ensure(ctx context.Context, paths Paths, exe string, wait time.Duration) (*Client, error) {
 	c, err := Dial(ctx, paths)
-	if !errors.Is(err, ErrNotRunning) {
+	switch {
+	case errors.Is(err, ErrNotAnswering):
+		// Another client started one a moment ago, and it is still
+		// starting (its socket comes after the store and the sandbox):
+		// wait for it as for one of ours.
+		return answer(ctx, paths, wait, nil)
+	case !errors.Is(err, ErrNotRunning):
 		return c, err
 	}
 	if err := secureDir(paths.Runtime); err != nil {
@@ -77,6 +87,14 @@ func Ensure(ctx context.Context, paths Paths, exe string, wait time.Duration) (*
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	return answer(ctx, paths, wait, exited)
+}
+
+// answer waits up to wait for the daemon to answer a status call;
+// exited, when not nil, reports the end of the daemon this client started
+// (it exits at once when another client's holds the lock: then that one
+// is waited for).
+func answer(ctx context.Context, paths Paths, wait time.Duration, exited <-chan error) (*Client, error) {
 	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		if c, err := Dial(ctx, paths); err == nil {
@@ -103,6 +121,9 @@ func Ensure(ctx context.Context, paths Paths, exe string, wait time.Duration) (*
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	if held, pid := lockHeld(paths.Lock()); held {
+		return nil, fmt.Errorf("%w: pid %d, not within %v; see %s", ErrNotAnswering, pid, wait, paths.Log())
 	}
 	return nil, fmt.Errorf("the daemon did not answer within %v; see %s", wait, paths.Log())
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -647,6 +648,53 @@ func TestDaemonScale(t *testing.T) {
 		}
 	}
 	t.Logf("daemon and toppass label agree on %d/%d labels (status, classes and fuel)", same, len(cli))
+}
+
+// A client that comes while a daemon holds the lock but has no socket yet
+// (it is opening its store) waits for that daemon instead of failing: the
+// window TestEnsureRace hits only under load, held open here by the test
+// taking the lock itself and then handing it to a daemon it starts.
+func TestEnsureWaitsForAStartingDaemon(t *testing.T) {
+	e := newEnv(t, "")
+	if err := os.MkdirAll(filepath.Dir(e.paths.Lock()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(e.paths.Lock(), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := daemon.Dial(context.Background(), e.paths); !errors.Is(err, daemon.ErrNotAnswering) {
+		t.Fatalf("dial while the lock is held without a socket: %v", err)
+	}
+	type result struct {
+		c   *daemon.Client
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		c, err := daemon.Ensure(context.Background(), e.paths, binary, time.Minute)
+		got <- result{c, err}
+	}()
+	select {
+	case r := <-got:
+		t.Fatalf("Ensure returned while the lock was held and no daemon answered: %v", r.err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	e.start()
+	r := <-got
+	if r.err != nil {
+		t.Fatalf("Ensure after the daemon started: %v", r.err)
+	}
+	defer r.c.Close()
+	var st daemon.Status
+	if err := r.c.Call(context.Background(), daemon.MethodStatus, nil, &st); err != nil || st.PID != e.proc.Process.Pid {
+		t.Fatalf("answered by pid %d (%v), want the daemon started, %d", st.PID, err, e.proc.Process.Pid)
+	}
 }
 
 // Clients that find no daemon at the same moment each start one: one wins
