@@ -95,6 +95,7 @@ func SelfInputs(prompt, entry string, exampleCalls []string, n int) []string {
 						c.args[k].val = mutate(rng, c.args[k].val, 0)
 					}
 				}
+				twin(rng, &c, ks)
 				add(c)
 			}
 		}
@@ -169,6 +170,41 @@ func parseCall(src string) (call, bool) {
 		c.args = append(c.args, a)
 	}
 	return c, true
+}
+
+// twin makes, in one call of four that has two changeable arguments of
+// one kind, the second a twin of the first: the same number, or the same
+// items or characters in reverse order. Ties are where programs part
+// (which of two equal maxima, of two lists of the same total length, of
+// two anagrams), and independent mutations almost never make one. The
+// random draws happen only for such calls, so other problems' inputs do
+// not move.
+func twin(rng *rand.Rand, c *call, ks []int) {
+	var pairs [][2]int
+	for x, i := range ks {
+		for _, j := range ks[x+1:] {
+			if c.args[i].val.Kind == c.args[j].val.Kind {
+				pairs = append(pairs, [2]int{i, j})
+			}
+		}
+	}
+	if len(pairs) == 0 || rng.IntN(4) != 0 {
+		return
+	}
+	pr := pairs[rng.IntN(len(pairs))]
+	if rng.IntN(2) == 0 {
+		pr[0], pr[1] = pr[1], pr[0]
+	}
+	v := c.args[pr[0]].val.Clone()
+	switch v.Kind {
+	case pylit.Str:
+		r := []rune(v.S)
+		slices.Reverse(r)
+		v.S = string(r)
+	case pylit.List, pylit.Tuple:
+		slices.Reverse(v.Items)
+	}
+	c.args[pr[1]].val = v
 }
 
 // changeable lists the arguments a mutation may change: the literals

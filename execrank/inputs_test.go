@@ -41,6 +41,45 @@ func TestSelfInputsMutateByType(t *testing.T) {
 	}
 }
 
+// TestSelfInputsMakeTies: a call with two arguments of one kind gets,
+// now and then, the second a twin of the first (the same number, the same
+// items reversed), the ties where programs part, but not most of the
+// time.
+func TestSelfInputsMakeTies(t *testing.T) {
+	for _, c := range []struct {
+		example string
+		twin    func(a, b pylit.Value) bool
+	}{
+		{"total_match(['hi', 'admin'], ['hI', 'Hi'])", func(a, b pylit.Value) bool {
+			r := slices.Clone(a.Items)
+			slices.Reverse(r)
+			return len(a.Items) > 1 && slices.EqualFunc(r, b.Items, func(x, y pylit.Value) bool { return x.String() == y.String() })
+		}},
+		{"choose_num(12, 15)", func(a, b pylit.Value) bool { return a.String() == b.String() }},
+		{"same_chars('eabcd', 'dddddddabc')", func(a, b pylit.Value) bool {
+			r := []rune(a.S)
+			slices.Reverse(r)
+			return len(r) > 1 && string(r) == b.S
+		}},
+	} {
+		name := c.example[:strings.IndexByte(c.example, '(')]
+		got := SelfInputs("", name, []string{c.example}, 24)
+		twins := 0
+		for _, call := range got {
+			sc, ok := parseCall(call)
+			if !ok || len(sc.args) != 2 {
+				t.Fatalf("%s: not a call of two arguments", call)
+			}
+			if c.twin(sc.args[0].val, sc.args[1].val) || c.twin(sc.args[1].val, sc.args[0].val) {
+				twins++
+			}
+		}
+		if twins == 0 || twins > len(got)/2 {
+			t.Errorf("%s: %d twins among %d inputs %q", c.example, twins, len(got), got)
+		}
+	}
+}
+
 // An example whose containers are all empty (MBPP's "assert
 // total_match([], []) == []") still gives inputs: the empty containers
 // get elements of the commonest kinds, ints and strings, and the kind the
