@@ -19,7 +19,8 @@ import (
 // the prompt's example calls are changed by type, as EvalPlus's type-aware
 // mutation does (numbers nudged, zeroed, negated, scaled; strings edited,
 // emptied, case-changed; lists, tuples, sets and dicts grown, shrunk,
-// reordered, an element changed), or, without examples, drawn from the
+// reordered, an element changed; now and then two arguments of one kind
+// made twins, see twin), or, without examples, drawn from the
 // signature's type hints (guessed, for a parameter without one, from its
 // name and the docstring). Every candidate is called on them in the same
 // probe run as the examples; what they return (or raise) groups them by
