@@ -460,12 +460,19 @@ func examplesThen(g *Group, score []float64) []float64 {
 	return out
 }
 
-func hybridRule(g *Group, w hybrid.RuleWeights) []float64 {
+// hybridFeatures are the group's hybrid.Features, computed once: the
+// rule's rows, the weight grid's and the P(pass) fits' all read them.
+func (g *Group) hybridFeatures() [][]float64 {
 	if g.features == nil {
 		g.features = hybrid.Features(g.preds, g.exec, g.Consensus)
 	}
-	out := make([]float64, len(g.features))
-	for i, f := range g.features {
+	return g.features
+}
+
+func hybridRule(g *Group, w hybrid.RuleWeights) []float64 {
+	feats := g.hybridFeatures()
+	out := make([]float64, len(feats))
+	for i, f := range feats {
 		out[i] = w.Score(f)
 	}
 	return out
@@ -813,7 +820,7 @@ func calibration(all, part []*Group) (raw, platt, evidence, refit float64, few [
 				p, q, y = append(p, v), append(q, sigmoid(a*logit(v)+b)), append(y, g.Passed[i])
 			}
 			if err == nil {
-				for _, f := range hybrid.Features(g.preds, g.exec, g.Consensus) {
+				for _, f := range g.hybridFeatures() {
 					e, r = append(e, cal.PPass(f)), append(r, own.PPass(f))
 					for si := range RefitSizes {
 						for d, m := range fewFits[si] {
@@ -847,7 +854,7 @@ func labelled(gs []*Group, weight func(*Group) float64) []hybrid.Labelled {
 		if weight != nil {
 			w = weight(g)
 		}
-		ls = append(ls, hybrid.Labelled{X: hybrid.Features(g.preds, g.exec, g.Consensus), Passed: g.Passed, Weight: w})
+		ls = append(ls, hybrid.Labelled{X: g.hybridFeatures(), Passed: g.Passed, Weight: w})
 	}
 	return ls
 }
